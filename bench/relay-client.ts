@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+
+/** Long enough for a loaded relay, short enough that a hung one cannot stall the run past its bound. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const VISIBILITY_TIMEOUT_SEC = 30;
+const PAD = 'x'.repeat(64);
+
+export interface Agent {
+  readonly id: string;
+  readonly apiKey: string;
+}
+
+export interface Lease {
+  readonly messageId: string;
+  readonly leaseId: string;
+}
+
+/** Anything that should stop the run: the message is meant for a person reading a terminal. */
+export class BenchFailure extends Error {}
+
+/** A thin client over the wire contract (docs: SPEC.md, Endpoints), one method per call the bench makes. */
+export class RelayClient {
+  constructor(private readonly baseUrl: string) {}
+
+  async registerAgent(adminKey: string, agentId: string, tier: string): Promise<Agent> {
+    const { json } = await this.request('register agent', 'POST', '/v1/agents', adminKey, [201], {
+      agent_id: agentId,
+      tier,
+    });
+    return { id: agentId, apiKey: readString(json, 'api_key', 'register agent') };
+  }
+
+  async issueKey(adminKey: string, agentId: string, tier: string): Promise<Agent> {
+    const path = `/v1/agents/${encodeURIComponent(agentId)}/api-keys`;
+    const { json } = await this.request('issue API key', 'POST', path, adminKey, [201], { tier });
+    return { id: agentId, apiKey: readString(json, 'api_key', 'issue API key') };
+  }
+
+  async send(sender: Agent, recipient: Agent, n: number): Promise<void> {
+    const envelope = {
+      id: randomUUID(),
+      type: 'task.request',
+      from: `agent://${sender.id}`,
+      to: `agent://${recipient.id}`,
+      subject: 'bench',
+      body: { n, pad: PAD },
+      timestamp: new Date().toISOString(),
+    };
+    const path = `/v1/agents/${encodeURIComponent(recipient.id)}/messages`;
+    await this.request('send', 'POST', path, sender.apiKey, [201], envelope);
+  }
+
+  /** Resolves to null when the inbox is empty (204). */
+  async pull(agent: Agent): Promise<Lease | null> {
+    const path = `/v1/agents/${encodeURIComponent(agent.id)}/inbox/pull?visibility_timeout=${VISIBILITY_TIMEOUT_SEC}`;
+    const { status, json } = await this.request('pull', 'POST', path, agent.apiKey, [200, 204]);
+    if (status === 204) return null;
+    return { messageId: readString(json, 'id', 'pull'), leaseId: readString(json, 'lease_id', 'pull') };
+  }
+
+  async ack(agent: Agent, lease: Lease): Promise<void> {
+    const path =
+      `/v1/agents/${encodeURIComponent(agent.id)}/messages/${encodeURIComponent(lease.messageId)}/ack` +
+      `?lease_id=${encodeURIComponent(lease.leaseId)}`;
+    await this.request('ack', 'POST', path, agent.apiKey, [200]);
+  }
+
+  /** `json` is the parsed body, or undefined when the body is empty. */
+  private async request(
+    operation: string,
+    method: string,
+    path: string,
+    bearer: string,
+    expected: readonly number[],
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    const url = `${this.baseUrl}${path}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      // Always read the body: undici only reuses a keep-alive connection once it has been consumed.
+      text = await response.text();
+    } catch (error) {
+      throw new BenchFailure(`${operation}: ${method} ${url} failed: ${describe(error)}`);
+    }
+
+    if (!expected.includes(response.status)) {
+      throw new BenchFailure(
+        `${operation}: ${method} ${url} answered ${response.status} (expected ${expected.join(' or ')})\n` +
+          `response body: ${text === '' ? '(empty)' : text}`,
+      );
+    }
+    return { status: response.status, json: text === '' ? undefined : parseJson(text, operation) };
+  }
+}
+
+function parseJson(text: string, operation: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BenchFailure(`${operation}: response is not JSON: ${text}`);
+  }
+}
+
+function readString(json: unknown, field: string, operation: string): string {
+  const value =
+    typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[field] : undefined;
+  if (typeof value !== 'string') {
+    throw new BenchFailure(`${operation}: response has no string "${field}": ${JSON.stringify(json)}`);
+  }
+  return value;
+}
+
+/** fetch hides the useful part (ECONNREFUSED, a timeout) in `cause`. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}

@@ -1,0 +1,102 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './app-env.js';
+import { authenticate } from './auth/middleware.js';
+import type { Deps } from './deps.js';
+import { MAX_BODY_BYTES } from './envelope.js';
+import { RelayError, renderError } from './errors.js';
+import { agentRoutes } from './routes/agents.js';
+import { healthRoutes } from './routes/health.js';
+import { inboxRoutes } from './routes/inbox.js';
+import { messageRoutes } from './routes/messages.js';
+import { validationHook } from './validation.js';
+import { VERSION } from './version.js';
+
+// A body of exactly the limit plus a generous envelope around it; anything larger is refused
+// before it is read into memory.
+const MAX_REQUEST_BYTES = MAX_BODY_BYTES + 256 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'ADMP relay',
+    version: VERSION,
+    description:
+      'Agent Dispatch Messaging Protocol: a durable inbox per agent, one JSON envelope per message, ' +
+      'at-least-once delivery with leases, acks, retries and dead letters.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+};
+
+/** The relay as one Hono app, free of any runtime: entry files build `deps` and hand it requests. */
+export function createApp(deps: Deps) {
+  const startedAt = deps.clock.now();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_REQUEST_BYTES,
+      onError: () => {
+        throw new RelayError('payload_too_large', `requests may be at most ${MAX_REQUEST_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.route('/', healthRoutes(deps, startedAt));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+
+  const v1 = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  v1.use(authenticate(deps));
+  v1.route('/', agentRoutes(deps));
+  v1.route('/', messageRoutes(deps));
+  v1.route('/', inboxRoutes(deps));
+  app.route('/', v1);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The admin key, or an agent API key (admp_…)',
+  });
+
+  app.notFound((c) =>
+    c.json(renderError('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404),
+  );
+
+  app.onError((error, c) => {
+    const requestId = c.get('requestId');
+    if (error instanceof RelayError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(renderError(error.code, error.message, requestId), error.status);
+    }
+    // Hono's own refusals, before a handler runs: unreadable JSON and a body that is not JSON.
+    if (error instanceof HTTPException && error.status === 400) {
+      return c.json(renderError('invalid_json', 'the request body is not valid JSON', requestId), 400);
+    }
+    if (error instanceof HTTPException && error.status === 415) {
+      const message = 'send a JSON body with Content-Type: application/json';
+      return c.json(renderError('unsupported_media_type', message, requestId), 415);
+    }
+    deps.logger.error(
+      { err: error instanceof Error ? error.stack : String(error), request_id: requestId },
+      'unhandled error',
+    );
+    return c.json(renderError('internal_error', 'the relay failed to handle this request', requestId), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export function openApiDocument(app: OpenAPIHono<AppEnv>) {
+  return app.getOpenAPI31Document(OPENAPI_INFO);
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3030),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  ADMP_DATA_DIR: z.string().min(1).default('./.admp/data'),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  LEASE_RECLAIM_INTERVAL_SEC: seconds(30),
+  TTL_CHECK_INTERVAL_SEC: seconds(60),
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  MESSAGE_RETENTION_SEC: seconds(604_800, 0),
+  SHUTDOWN_TIMEOUT_SEC: seconds(10),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The admin key: may call every endpoint and act for any agent. */
+  apiKey: string;
+  /** Encrypts stored HMAC secrets; derived from the admin key when not set. */
+  secretKey: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  leaseReclaimIntervalSec: number;
+  ttlCheckIntervalSec: number;
+  maxAttempts: number;
+  /** Acked and dead messages older than this are deleted; 0 keeps them forever. */
+  messageRetentionSec: number;
+  shutdownTimeoutSec: number;
+}
+
+export const DEV_ADMIN_KEY = 'dev-admin-key';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The only reader of the environment. Reports every bad key at once rather than the first. */
+export function parseConfig(env: Env): Config {
+  // Empty strings mean "unset", as they do in most shells and compose files.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.API_KEY) {
+    throw new ConfigError(['API_KEY: required when NODE_ENV=production']);
+  }
+  const apiKey = e.API_KEY ?? DEV_ADMIN_KEY;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    apiKey,
+    secretKey: e.SECRET_KEY ?? `admp-secret-key:${apiKey}`,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.ADMP_DATA_DIR,
+    leaseReclaimIntervalSec: e.LEASE_RECLAIM_INTERVAL_SEC,
+    ttlCheckIntervalSec: e.TTL_CHECK_INTERVAL_SEC,
+    maxAttempts: e.MAX_ATTEMPTS,
+    messageRetentionSec: e.MESSAGE_RETENTION_SEC,
+    shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT_SEC,
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import type { Database, Db } from './database.js';
+import * as schema from './schema.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+// Any constant works; it only has to be the same in every relay process.
+const MIGRATION_LOCK = 0x61646d70;
+
+export interface NodeDatabase extends Database {
+  /** Applies pending migrations; relays starting together on one server take turns. */
+  migrate(): Promise<void>;
+}
+
+export interface NodeDatabaseOptions {
+  /** A postgres:// URL; without one the relay runs on embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite's data directory; `memory://` keeps everything in memory. */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<NodeDatabase> {
+  const migrationsFolder = MIGRATIONS_DIR;
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client that loses its server emits 'error'; unheard, that would kill the process.
+    pool.on('error', () => {});
+    return {
+      kind: 'postgres',
+      db: drizzlePg(pool, { schema }) as unknown as Db,
+      close: () => pool.end(),
+      async migrate() {
+        // The lock is per session, so lock, migrate and unlock on one dedicated connection.
+        const client = await pool.connect();
+        try {
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+          await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+          client.release();
+        }
+      },
+    };
+  }
+  const dataDir = options.dataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite(client, { schema });
+  return {
+    kind: 'pglite',
+    db: db as unknown as Db,
+    close: () => client.close(),
+    migrate: () => migratePglite(db, { migrationsFolder }),
+  };
+}

@@ -1,0 +1,152 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  json,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { MESSAGE_STATES } from '../inbox/states.js';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const messageStatus = pgEnum('message_status', MESSAGE_STATES);
+
+export const agent = pgTable('agent', {
+  id: text('id').primaryKey(),
+  tier: text('tier').notNull().default('standard'),
+  /** HMAC secret, AES-GCM encrypted with the server's secret key. */
+  hmacSecret: text('hmac_secret').notNull(),
+  createdAt: createdAt(),
+  lastSeen: timestamp('last_seen', { withTimezone: true }),
+});
+
+export const apiKey = pgTable(
+  'api_key',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agent.id, { onDelete: 'cascade' }),
+    hash: text('hash').notNull(),
+    tier: text('tier').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('api_key_agent_idx').on(t.agentId)],
+);
+
+export const agentKey = pgTable(
+  'agent_key',
+  {
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agent.id, { onDelete: 'cascade' }),
+    kid: text('kid').notNull(),
+    publicKey: text('public_key').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.kid] })],
+);
+
+export const session = pgTable(
+  'session',
+  {
+    id: uuid('id').primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agent.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('session_agent_idx').on(t.agentId, t.expiresAt)],
+);
+
+export const policy = pgTable('policy', {
+  name: text('name').primaryKey(),
+  enabled: boolean('enabled').notNull().default(true),
+  priority: integer('priority').notNull().default(100),
+  fromAgentPattern: text('from_agent_pattern'),
+  toAgentPattern: text('to_agent_pattern'),
+  typePattern: text('type_pattern'),
+  subjectPattern: text('subject_pattern'),
+  action: text('action', { enum: ['allow', 'deny'] }).notNull(),
+  rateLimitPerHour: integer('rate_limit_per_hour'),
+  maxSizeKb: integer('max_size_kb'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const message = pgTable(
+  'message',
+  {
+    id: text('id').primaryKey(),
+    // Send order: timestamps can tie, a sequence cannot.
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    toAgentId: text('to_agent_id')
+      .notNull()
+      .references(() => agent.id, { onDelete: 'cascade' }),
+    fromAgentId: text('from_agent_id').notNull(),
+    version: text('version').notNull().default('1.0'),
+    type: text('type').notNull(),
+    subject: text('subject').notNull(),
+    correlationId: text('correlation_id'),
+    // json, not jsonb: bodies come back byte-for-byte as they were stored, key order included.
+    headers: json('headers'),
+    body: json('body').notNull(),
+    signature: jsonb('signature'),
+    /** The envelope's timestamp exactly as sent. */
+    timestamp: text('timestamp').notNull(),
+    ttlSec: integer('ttl_sec').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    idempotencyKey: text('idempotency_key'),
+    fingerprint: text('fingerprint').notNull(),
+    status: messageStatus('status').notNull().default('delivered'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    leaseId: uuid('lease_id'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    ackedAt: timestamp('acked_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // The ready query: live messages of one inbox in send order. Acked and dead rows are
+    // outside the predicate, so history never slows a PULL.
+    index('message_ready_idx').on(t.toAgentId, t.seq).where(sql`${t.status} in ('delivered', 'leased')`),
+    index('message_to_status_idx').on(t.toAgentId, t.status),
+    index('message_correlation_idx').on(t.correlationId),
+    uniqueIndex('message_idempotency_idx')
+      .on(t.toAgentId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    index('message_fingerprint_idx').on(t.fingerprint, t.createdAt),
+    index('message_lease_idx').on(t.leaseUntil).where(sql`${t.status} = 'leased'`),
+    // FR-15 asks for (timestamp, ttl_sec); the sweep asks "timestamp + ttl_sec < now()",
+    // which only an index on the sum can answer, so the sum is stored and indexed.
+    index('message_expiry_idx').on(t.expiresAt).where(sql`${t.status} in ('delivered', 'leased')`),
+    index('message_finished_idx').on(t.finishedAt).where(sql`${t.status} in ('acked', 'dead')`),
+  ],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    event: text('event').notNull(),
+    agentId: text('agent_id'),
+    messageId: text('message_id'),
+    requestId: text('request_id'),
+    detail: jsonb('detail'),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_message_idx').on(t.messageId)],
+);

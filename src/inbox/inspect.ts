@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm';
+import { type Db, firstRow, isoOrNull } from '../db/database.js';
+import type { MessageState } from './states.js';
+
+export interface MessageStatus {
+  id: string;
+  status: MessageState;
+  from: string;
+  to: string;
+  attempts: number;
+  created_at: string;
+  lease_until: string | null;
+  acked_at: string | null;
+  last_error: string | null;
+}
+
+/** FR-10. The caller decides who may see it; this only looks it up. */
+export async function messageStatus(db: Db, messageId: string): Promise<MessageStatus | undefined> {
+  const row = await firstRow<{
+    id: string;
+    status: MessageState;
+    from_agent_id: string;
+    to_agent_id: string;
+    attempts: number;
+    created_at: Date | string;
+    lease_until: Date | string | null;
+    acked_at: Date | string | null;
+    last_error: string | null;
+  }>(
+    db,
+    sql`select id, status, from_agent_id, to_agent_id, attempts, created_at, lease_until, acked_at, last_error
+        from message where id = ${messageId.toLowerCase()}`,
+  );
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    status: row.status,
+    from: `agent://${row.from_agent_id}`,
+    to: `agent://${row.to_agent_id}`,
+    attempts: row.attempts,
+    created_at: isoOrNull(row.created_at) as string,
+    lease_until: isoOrNull(row.lease_until),
+    acked_at: isoOrNull(row.acked_at),
+    last_error: row.last_error,
+  };
+}
+
+export interface InboxStats {
+  ready: number;
+  leased: number;
+  dead: number;
+  oldest_age_sec: number;
+}
+
+/**
+ * FR-11. A lease that has run out counts as ready, as PULL sees it. `oldest_age_sec` is the age
+ * of the oldest message not yet settled, 0 for an empty inbox.
+ */
+export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
+  const row = await firstRow<Record<keyof InboxStats, string | number>>(
+    db,
+    sql`select
+          count(*) filter (where status = 'delivered' or (status = 'leased' and lease_until <= now())) as ready,
+          count(*) filter (where status = 'leased' and lease_until > now()) as leased,
+          count(*) filter (where status = 'dead') as dead,
+          coalesce(floor(extract(epoch from now() - min(created_at) filter (where status <> 'dead'))), 0) as oldest_age_sec
+        from message
+        where to_agent_id = ${agentId} and status in ('delivered', 'leased', 'dead')`,
+  );
+  return {
+    ready: Number(row?.ready ?? 0),
+    leased: Number(row?.leased ?? 0),
+    dead: Number(row?.dead ?? 0),
+    oldest_age_sec: Number(row?.oldest_age_sec ?? 0),
+  };
+}

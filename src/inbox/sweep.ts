@@ -1,0 +1,84 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { type Db, rows } from '../db/database.js';
+
+// Every relay process runs the sweeps; a transaction-scoped advisory lock lets one of them do
+// each pass while the others skip it. Taking the lock inside the statement itself keeps a sweep
+// to one round trip on every driver, Neon's HTTP one included.
+const SWEEP_LOCK = 0x61646d71;
+const BATCH = 1000;
+
+const asLeader = (statement: SQL) => sql`
+  with leader as (select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok)
+  ${statement}`;
+
+/** Expired leases go back to their inbox with one more attempt, or to the dead letters (FR-21). */
+export const reclaimExpiredSql = (scope: SQL) => sql`
+  update message m set
+    attempts = m.attempts + 1,
+    status = case when m.attempts + 1 >= m.max_attempts then 'dead'::message_status else 'delivered' end,
+    last_error = case when m.attempts + 1 >= m.max_attempts then 'Max attempts exceeded' else 'Lease expired' end,
+    finished_at = case when m.attempts + 1 >= m.max_attempts then now() end,
+    lease_id = null, lease_until = null
+  from (
+    select id from message
+    where status = 'leased' and lease_until < now() and ${scope}
+    order by lease_until
+    limit ${BATCH}
+    for update skip locked
+  ) expired
+  where m.id = expired.id
+  returning m.id, m.status, m.attempts`;
+
+const expireTtlSql = sql`
+  update message m set status = 'dead', last_error = 'TTL expired', finished_at = now(), lease_id = null,
+    lease_until = null
+  from (
+    select id from message
+    where status in ('delivered', 'leased') and expires_at < now() and (select ok from leader)
+    limit ${BATCH}
+    for update skip locked
+  ) expired
+  where m.id = expired.id
+  returning m.id, m.status, m.attempts`;
+
+const purgeFinishedSql = (retentionSec: number) => sql`
+  delete from message m
+  using (
+    select id from message
+    where status in ('acked', 'dead') and finished_at < now() - make_interval(secs => ${retentionSec})
+      and (select ok from leader)
+    limit ${BATCH}
+    for update skip locked
+  ) old
+  where m.id = old.id
+  returning m.id`;
+
+export interface SweptMessage {
+  id: string;
+  status: 'delivered' | 'dead';
+  attempts: number;
+}
+
+/** Runs batches until one comes back short, so a backlog drains in one pass without one huge statement. */
+async function drain<T>(db: Db, statement: SQL): Promise<T[]> {
+  const all: T[] = [];
+  for (;;) {
+    const batch = await rows<T>(db, statement);
+    all.push(...batch);
+    if (batch.length < BATCH) return all;
+  }
+}
+
+export const reclaimExpired = (db: Db) =>
+  drain<SweptMessage>(db, asLeader(reclaimExpiredSql(sql`(select ok from leader)`)));
+
+/** RECLAIM for one inbox (FR-12): no leader needed, the caller asked for it. */
+export const reclaimInbox = (db: Db, agentId: string) =>
+  drain<SweptMessage>(db, reclaimExpiredSql(sql`to_agent_id = ${agentId}`));
+
+export const expireTtl = (db: Db) => drain<SweptMessage>(db, asLeader(expireTtlSql));
+
+export const purgeFinished = (db: Db, retentionSec: number) =>
+  retentionSec > 0
+    ? drain<{ id: string }>(db, asLeader(purgeFinishedSql(retentionSec)))
+    : Promise.resolve([]);

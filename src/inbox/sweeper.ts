@@ -1,0 +1,16 @@
+import type { Deps } from '../deps.js';
+import { expireTtl, purgeFinished, reclaimExpired } from './sweep.js';
+
+/** One pass of every sweep; Node's timers and the Workers' Cron Trigger both call this. */
+export async function sweepOnce(deps: Pick<Deps, 'db' | 'logger' | 'config'>, which: 'leases' | 'ttl') {
+  const { db, logger, config } = deps;
+  if (which === 'leases') {
+    for (const m of await reclaimExpired(db)) {
+      logger.info({ message_id: m.id, attempts: m.attempts, status: m.status }, 'lease expired');
+    }
+    return;
+  }
+  for (const m of await expireTtl(db)) logger.info({ message_id: m.id }, 'TTL expired');
+  const purged = await purgeFinished(db, config.messageRetentionSec);
+  if (purged.length) logger.debug({ count: purged.length }, 'purged finished messages past retention');
+}

@@ -1,0 +1,74 @@
+import { z } from '@hono/zod-openapi';
+import { agentId, messageId } from '../envelope.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({ code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode]), message: z.string() }),
+    request_id: z.string().optional(),
+  })
+  .openapi('Error');
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+});
+
+/** The error responses a route may give, documented once here. */
+export const errors = {
+  400: errorResponse('Malformed JSON (`invalid_json`)'),
+  401: errorResponse('Missing or invalid credentials (`unauthorized`)'),
+  403: errorResponse('Not allowed (`forbidden`, `sender_mismatch`, `policy_denied`, `invalid_signature`)'),
+  404: errorResponse('No such resource visible to the caller (`not_found`)'),
+  409: errorResponse('The id or key is taken by something else (`id_conflict`)'),
+  413: errorResponse('Body or headers too large (`payload_too_large`)'),
+  415: errorResponse('The body is not JSON (`unsupported_media_type`)'),
+  422: errorResponse('Invalid input (`validation_failed`, `ttl_too_long`, `timestamp_window_exceeded`)'),
+  429: errorResponse('Over the rate limit (`rate_limited`, with Retry-After)'),
+} as const;
+
+export const pick = <K extends keyof typeof errors>(...codes: K[]) =>
+  Object.fromEntries(codes.map((k) => [k, errors[k]])) as Pick<typeof errors, K>;
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ bearerAuth: [] }];
+
+export const AgentParam = z.object({
+  id: agentId.openapi({ param: { name: 'id', in: 'path' }, example: 'storage.pg' }),
+});
+
+export const MessageParams = AgentParam.extend({
+  mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }),
+});
+
+export const leaseIdQuery = z
+  .string()
+  .uuid('must be the lease_id PULL returned')
+  .optional()
+  .openapi({ param: { name: 'lease_id', in: 'query' } });
+
+/** Query parameters arrive as text; whole seconds within a range. */
+export const secondsQuery = (name: string, max: number) =>
+  z.coerce
+    .number()
+    .int(`${name} must be a whole number of seconds`)
+    .min(1)
+    .max(max)
+    .openapi({ param: { name, in: 'query' } });
+
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII')
+  .optional()
+  .openapi({ param: { name: 'idempotency-key', in: 'header' } });

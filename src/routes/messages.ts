@@ -1,0 +1,218 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../app-env.js';
+import { actsFor, requireActsFor } from '../auth/principal.js';
+import { isoOrNull } from '../db/database.js';
+import type { Deps } from '../deps.js';
+import { agentOf, envelopeSchema, messageId, text } from '../envelope.js';
+import { notFound, RelayError } from '../errors.js';
+import { messageStatus } from '../inbox/inspect.js';
+import { replyToMessage } from '../inbox/reply.js';
+import { sendMessage } from '../inbox/send.js';
+import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
+import { MESSAGE_STATES } from '../inbox/states.js';
+import {
+  AgentParam,
+  bearer,
+  idempotencyKeyHeader,
+  json,
+  jsonBody,
+  leaseIdQuery,
+  MessageParams,
+  pick,
+  secondsQuery,
+} from './common.js';
+
+const SendResponse = z
+  .object({ message_id: z.string(), status: z.literal('delivered') })
+  .openapi('SendResponse');
+
+const send = createRoute({
+  method: 'post',
+  path: '/v1/agents/{id}/messages',
+  summary: 'Send a message to an agent’s inbox (SEND)',
+  description:
+    'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
+    'A repeated `Idempotency-Key` for the same recipient, or an identical envelope within 10 minutes, returns the first id.',
+  security: bearer,
+  request: {
+    params: AgentParam,
+    headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+    body: jsonBody(envelopeSchema),
+  },
+  responses: {
+    201: json(SendResponse, 'Stored; `message_id` is the envelope id (or the first id for a repeat)'),
+    ...pick(400, 415, 401, 403, 404, 409, 413, 422, 429),
+  },
+});
+
+const NackResponse = z
+  .object({
+    status: z.enum(MESSAGE_STATES),
+    lease_until: z.string().nullable().optional(),
+    attempts: z.number().int(),
+  })
+  .openapi('NackResponse');
+
+const ack = createRoute({
+  method: 'post',
+  path: '/v1/agents/{id}/messages/{mid}/ack',
+  summary: 'Acknowledge a leased message (ACK)',
+  security: bearer,
+  request: { params: MessageParams, query: z.object({ lease_id: leaseIdQuery }) },
+  responses: {
+    200: json(z.object({ status: z.literal('acked') }), 'Acked'),
+    ...pick(401, 403, 404, 422),
+  },
+});
+
+const nack = createRoute({
+  method: 'post',
+  path: '/v1/agents/{id}/messages/{mid}/nack',
+  summary: 'Give a leased message back, or extend its lease (NACK)',
+  description:
+    'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
+    'with one more attempt counted, or dead once attempts reach max_attempts.',
+  security: bearer,
+  request: {
+    params: MessageParams,
+    query: z.object({
+      lease_id: leaseIdQuery,
+      extend: secondsQuery('extend', 43_200).optional(),
+      reason: text(255)
+        .optional()
+        .openapi({ param: { name: 'reason', in: 'query' } }),
+    }),
+  },
+  responses: { 200: json(NackResponse, 'Lease extended or released'), ...pick(401, 403, 404, 422) },
+});
+
+const ReplyBody = z
+  .union([
+    z.object({ result: z.record(z.string(), z.unknown()) }).strict(),
+    z.object({ error: z.object({ code: text(128), message: text(4096) }).strict() }).strict(),
+  ])
+  .openapi('ReplyRequest');
+
+const reply = createRoute({
+  method: 'post',
+  path: '/v1/agents/{id}/messages/{mid}/reply',
+  summary: 'Answer a leased message and ack it (REPLY)',
+  description:
+    'Sends `task.result` (`{result}`) or `task.error` (`{error:{code,message}}`) to the original sender with the ' +
+    'original’s correlation id (or its id), and acks the original, atomically.',
+  security: bearer,
+  request: {
+    params: MessageParams,
+    query: z.object({ lease_id: leaseIdQuery }),
+    headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
+    body: jsonBody(ReplyBody),
+  },
+  responses: {
+    200: json(z.object({ message_id: z.string() }), 'The reply’s id'),
+    ...pick(400, 415, 401, 403, 404, 409, 413, 422),
+  },
+});
+
+const StatusSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(MESSAGE_STATES),
+    from: z.string(),
+    to: z.string(),
+    attempts: z.number().int(),
+    created_at: z.string(),
+    lease_until: z.string().nullable(),
+    acked_at: z.string().nullable(),
+    last_error: z.string().nullable(),
+  })
+  .openapi('MessageStatus');
+
+const status = createRoute({
+  method: 'get',
+  path: '/v1/messages/{mid}/status',
+  summary: 'A message’s delivery status',
+  description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
+  security: bearer,
+  request: { params: z.object({ mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }) }) },
+  responses: { 200: json(StatusSchema, 'Status'), ...pick(401, 404, 422) },
+});
+
+export function messageRoutes(deps: Deps) {
+  const { db, config, clock } = deps;
+  return new OpenAPIHono<AppEnv>()
+    .openapi(send, async (c) => {
+      const principal = c.get('principal');
+      const to = c.req.valid('param').id;
+      const envelope = c.req.valid('json');
+      if (!actsFor(principal, agentOf(envelope.from))) {
+        throw new RelayError('sender_mismatch', `from must be the calling agent, not ${envelope.from}`);
+      }
+      if (agentOf(envelope.to) !== to) {
+        throw new RelayError('validation_failed', `to: must be agent://${to}, the agent in the path`);
+      }
+      const result = await sendMessage(db, {
+        envelope,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        maxAttempts: config.maxAttempts,
+        now: clock.now(),
+      });
+      return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
+    })
+    .openapi(ack, async (c) => {
+      const { id, mid } = c.req.valid('param');
+      requireActsFor(c.get('principal'), id);
+      const acked = await ackMessage(db, {
+        agentId: id,
+        messageId: mid,
+        leaseId: c.req.valid('query').lease_id,
+      });
+      if (!acked) throw notLeased(id, mid);
+      return c.json({ status: 'acked' as const }, 200);
+    })
+    .openapi(nack, async (c) => {
+      const { id, mid } = c.req.valid('param');
+      requireActsFor(c.get('principal'), id);
+      const { lease_id, extend, reason } = c.req.valid('query');
+      const ref = { agentId: id, messageId: mid, leaseId: lease_id };
+      const row =
+        extend === undefined
+          ? await releaseLease(db, ref, reason ?? 'Nacked')
+          : await extendLease(db, ref, extend);
+      if (!row) throw notLeased(id, mid);
+      return c.json(
+        {
+          status: row.status,
+          attempts: row.attempts,
+          ...(row.lease_until === null ? {} : { lease_until: isoOrNull(row.lease_until) }),
+        },
+        200,
+      );
+    })
+    .openapi(reply, async (c) => {
+      const { id, mid } = c.req.valid('param');
+      requireActsFor(c.get('principal'), id);
+      const messageId = await replyToMessage(db, {
+        agentId: id,
+        messageId: mid,
+        leaseId: c.req.valid('query').lease_id,
+        content: c.req.valid('json'),
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        maxAttempts: config.maxAttempts,
+        now: clock.now(),
+      });
+      return c.json({ message_id: messageId }, 200);
+    })
+    .openapi(status, async (c) => {
+      const { mid } = c.req.valid('param');
+      const principal = c.get('principal');
+      const found = await messageStatus(db, mid);
+      // Someone who is neither party learns nothing, not even that the id exists.
+      if (!found || !(actsFor(principal, agentOf(found.from)) || actsFor(principal, agentOf(found.to)))) {
+        throw notFound(`message ${mid}`);
+      }
+      return c.json(found, 200);
+    });
+}
+
+const notLeased = (agentId: string, mid: string) =>
+  notFound(`a current lease on message ${mid} for ${agentId} (it may have expired or been leased again)`);

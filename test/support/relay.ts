@@ -1,0 +1,128 @@
+import { sql } from 'drizzle-orm';
+import { createApp } from '../../src/app.js';
+import { KeyCache } from '../../src/auth/api-key.js';
+import { SecretBox } from '../../src/auth/crypto.js';
+import { parseConfig } from '../../src/config.js';
+import type { Deps } from '../../src/deps.js';
+import { silentLogger } from '../../src/observe/logger.js';
+import { VERSION } from '../../src/version.js';
+import { openTestDatabase } from './test-database.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+
+export interface CallOptions {
+  token?: string | null;
+  body?: unknown;
+  /** Sent as-is instead of JSON-encoding `body`. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface Agent {
+  id: string;
+  apiKey: string;
+  hmacSecret: string;
+}
+
+/**
+ * The relay app in-process on a fresh database, called through `app.request` exactly as the
+ * HTTP server would call it, with helpers for the steps most tests share.
+ */
+export async function startTestRelay(env: Record<string, string> = {}) {
+  const { database, url } = await openTestDatabase();
+  const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
+  const deps: Deps = {
+    config,
+    db: database.db,
+    clock: { now: () => Date.now() },
+    logger: silentLogger,
+    keyCache: new KeyCache(),
+    secrets: new SecretBox(config.secretKey),
+    version: VERSION,
+    ping: async () => {
+      await database.db.execute(sql`select 1`);
+    },
+  };
+  const app = createApp(deps);
+
+  async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    const token = options.token === undefined ? ADMIN_KEY : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await app.request(path, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  async function registerAgent(id: string, tier?: string): Promise<Agent> {
+    const r = await call('POST', '/v1/agents', { body: { agent_id: id, ...(tier ? { tier } : {}) } });
+    if (r.status !== 201) throw new Error(`register ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { id, apiKey: r.body.api_key, hmacSecret: r.body.hmac_secret };
+  }
+
+  const send = (
+    from: Agent,
+    to: string,
+    overrides: Record<string, unknown> = {},
+    headers?: Record<string, string>,
+  ) =>
+    call('POST', `/v1/agents/${to}/messages`, {
+      token: from.apiKey,
+      body: envelope(from.id, to, overrides),
+      ...(headers ? { headers } : {}),
+    });
+
+  const pull = (agent: Agent, query = '') =>
+    call('POST', `/v1/agents/${agent.id}/inbox/pull${query}`, { token: agent.apiKey });
+
+  const ack = (agent: Agent, messageId: string, leaseId?: string) =>
+    call('POST', `/v1/agents/${agent.id}/messages/${messageId}/ack${leaseId ? `?lease_id=${leaseId}` : ''}`, {
+      token: agent.apiKey,
+    });
+
+  return {
+    app,
+    deps,
+    db: database.db,
+    url,
+    call,
+    registerAgent,
+    send,
+    pull,
+    ack,
+    close: () => database.close(),
+  };
+}
+
+export type TestRelay = Awaited<ReturnType<typeof startTestRelay>>;
+
+export function envelope(from: string, to: string, overrides: Record<string, unknown> = {}) {
+  return {
+    version: '1.0',
+    id: crypto.randomUUID(),
+    type: 'task.request',
+    from: `agent://${from}`,
+    to: `agent://${to}`,
+    subject: 'create_user',
+    body: { email: 'user@example.com' },
+    timestamp: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// The same integration suite runs twice: on embedded PGlite and on a real PostgreSQL server
+// (started by test/support/global-postgres.ts unless TEST_DATABASE_URL names one).
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/process/**'],
+          env: { ADMP_TEST_DB: 'pglite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/**/*.test.ts'],
+          env: { ADMP_TEST_DB: 'postgres' },
+          globalSetup: ['test/support/global-postgres.ts'],
+        },
+      },
+    ],
+  },
+});
