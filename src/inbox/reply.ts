@@ -23,7 +23,7 @@ export async function replyToMessage(db: Db, input: ReplyInput): Promise<string>
   const timestamp = new Date(input.now).toISOString();
   const [type, body] =
     'result' in input.content ? ['task.result', input.content.result] : ['task.error', input.content.error];
-  const fp = await fingerprint({ id, type, body, timestamp });
+  const fp = fingerprint({ id, type, body, timestamp });
   const key = input.idempotencyKey ?? null;
   const row = await firstRow<{ id: string }>(
     db,

@@ -33,7 +33,7 @@ export async function sendMessage(db: Db, input: SendInput): Promise<SendResult>
   const sentAt = parseTimestamp(envelope.timestamp) as number;
   const fresh = Math.abs(input.now - sentAt) <= TIMESTAMP_WINDOW_MS;
   const ttlSec = envelope.ttl_sec ?? DEFAULT_TTL_SEC;
-  const fp = await fingerprint({ ...envelope, id });
+  const fp = fingerprint({ ...envelope, id });
 
   const row = await firstRow<{ inserted_id: string | null; prior_id: string | null }>(
     db,
