@@ -105,8 +105,28 @@ ALTER TABLE "message" SET (
   autovacuum_analyze_scale_factor = 0.02,
   autovacuum_vacuum_cost_delay = 1
 );
+CREATE TABLE "rate_window" (
+	"bucket" text NOT NULL,
+	"window_start" timestamp with time zone NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"requests" integer NOT NULL,
+	CONSTRAINT "rate_window_bucket_window_start_pk" PRIMARY KEY("bucket","window_start")
+);
+CREATE TABLE "request_signature" (
+	"signature" text PRIMARY KEY NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+ALTER TABLE "agent" ADD COLUMN "require_signature" boolean DEFAULT false NOT NULL;
+CREATE INDEX "rate_window_expiry_idx" ON "rate_window" USING btree ("expires_at");
+CREATE INDEX "request_signature_expiry_idx" ON "request_signature" USING btree ("expires_at");
+-- Rate-limit counters are rewritten on every request and worthless after their minute, so they
+-- skip the write-ahead log: no WAL flush per request, and a crash only forgives one window.
+-- HMAC signatures (request_signature) stay logged: forgetting them would reopen replays.
+ALTER TABLE "rate_window" SET UNLOGGED;
 CREATE SCHEMA IF NOT EXISTS drizzle;
 CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('8852b6d16ab40b555a18004b37b7a256f206f4f812d62632c853265c109a3503', 1795231003429);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('d2922c2010bdbe1218a89fe92db0c550a1b2538911da11cd8da45aa97887a2c2', 1795231003939);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('bd000a1b05a0e23b2cad5423257f507562c63f9923d1154418c7ca73ae5243bb', 1795231651772);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4b2a58f93d39a3f831b053264f56a835b1fc344f4f3f7a5104877a85dc242d1d', 1795231653243);
 COMMIT;

@@ -7,9 +7,12 @@ import type { Deps } from './deps.js';
 import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
+import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
+import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
 
@@ -53,19 +56,19 @@ export function createApp(deps: Deps) {
 
   app.route('/', healthRoutes(deps, startedAt));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+  // Public, so mounted before /v1's authentication, which Hono applies to every later route.
+  app.route('/', keyDirectoryRoutes(deps));
 
   const v1 = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   v1.use(authenticate(deps));
   v1.route('/', agentRoutes(deps));
+  v1.route('/', apiKeyRoutes(deps));
+  v1.route('/', signingKeyRoutes(deps));
   v1.route('/', messageRoutes(deps));
   v1.route('/', inboxRoutes(deps));
   app.route('/', v1);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'The admin key, or an agent API key (admp_…)',
-  });
+  registerSecuritySchemes(app);
 
   app.notFound((c) =>
     c.json(renderError('not_found', `no route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JwtSettings } from './auth/jwt.js';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
@@ -14,6 +15,18 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   ADMP_DATA_DIR: z.string().min(1).default('./.admp/data'),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  POLICY_FILE: z.string().min(1).optional(),
+  REQUIRE_SIGNATURES: z.stringbool().default(false),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+  // A PEM may arrive with its newlines escaped as \n, as env files and secret stores often hold it.
+  JWT_PUBLIC_KEY: z
+    .string()
+    .transform((key) => key.replaceAll('\\n', '\n'))
+    .refine((key) => /^\s*(-----BEGIN PUBLIC KEY-----|\{)/.test(key), 'must be a PEM public key or a JWK')
+    .optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
   LEASE_RECLAIM_INTERVAL_SEC: seconds(30),
   TTL_CHECK_INTERVAL_SEC: seconds(60),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
@@ -31,6 +44,12 @@ export interface Config {
   apiKey: string;
   /** Encrypts stored HMAC secrets; derived from the admin key when not set. */
   secretKey: string;
+  /** YAML with `tiers` (and `policies`); the entry reads it, core modules touch no files. */
+  policyFile: string | undefined;
+  /** Every envelope must be signed (FR-24), whatever its sender's own setting. */
+  requireSignatures: boolean;
+  /** Undefined when no JWT key is configured: bearer JWTs are then refused. */
+  jwt: JwtSettings | undefined;
   databaseUrl: string | undefined;
   databasePoolSize: number;
   dataDir: string;
@@ -70,6 +89,18 @@ export function parseConfig(env: Env): Config {
     logLevel: e.LOG_LEVEL,
     apiKey,
     secretKey: e.SECRET_KEY ?? `admp-secret-key:${apiKey}`,
+    policyFile: e.POLICY_FILE,
+    requireSignatures: e.REQUIRE_SIGNATURES,
+    jwt:
+      e.JWT_SECRET || e.JWT_PUBLIC_KEY || e.JWT_JWKS_URL
+        ? {
+            secret: e.JWT_SECRET,
+            publicKey: e.JWT_PUBLIC_KEY,
+            jwksUrl: e.JWT_JWKS_URL,
+            issuer: e.JWT_ISSUER,
+            audience: e.JWT_AUDIENCE,
+          }
+        : undefined,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.ADMP_DATA_DIR,

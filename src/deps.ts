@@ -1,8 +1,14 @@
-import type { KeyCache } from './auth/api-key.js';
-import type { SecretBox } from './auth/crypto.js';
+import { AgentCache } from './auth/agent-cache.js';
+import { KeyCache } from './auth/api-key.js';
+import { SecretBox } from './auth/crypto.js';
+import { FailureCounts } from './auth/failure.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { SigningKeyCache } from './auth/signing-keys.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
+import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
+import type { Policy } from './policy/load.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -16,10 +22,34 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   keyCache: KeyCache;
+  /** Agents' tiers, signature settings and opened HMAC keys. */
+  agents: AgentCache;
+  /** Active Ed25519 keys by agent and kid. */
+  signingKeys: SigningKeyCache;
   secrets: SecretBox;
+  /** Undefined when no JWT key is configured. */
+  jwt: JwtVerifier | undefined;
+  /** Read per request (never destructured once), so a reload can replace it. */
+  policy: Policy;
+  audit: AuditSink;
+  authFailures: FailureCounts;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
   ping(): Promise<void>;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The authentication parts of `Deps`, the same for every entry. */
+export function createSecurity(config: Config, db: Db, logger: Logger, clock: Clock) {
+  const secrets = new SecretBox(config.secretKey);
+  return {
+    keyCache: new KeyCache(),
+    agents: new AgentCache(db, secrets),
+    signingKeys: new SigningKeyCache(db),
+    secrets,
+    jwt: config.jwt ? new JwtVerifier(config.jwt) : undefined,
+    audit: new BufferedAuditLog(db, logger, () => clock.now()),
+    authFailures: new FailureCounts(),
+  } satisfies Partial<Deps>;
+}

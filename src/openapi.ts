@@ -1,20 +1,23 @@
 import { createApp, openApiDocument } from './app.js';
-import { KeyCache } from './auth/api-key.js';
-import { SecretBox } from './auth/crypto.js';
 import { parseConfig } from './config.js';
 import type { Db } from './db/database.js';
+import { createSecurity } from './deps.js';
 import { silentLogger } from './observe/logger.js';
+import { defaultPolicy } from './policy/load.js';
 import { VERSION } from './version.js';
 
 /** The OpenAPI document as the committed spec/openapi.json holds it: built from the routes alone. */
 export function openApiJson(): string {
+  const config = parseConfig({});
+  const db = undefined as unknown as Db;
+  const clock = { now: () => 0 };
   const app = createApp({
-    config: parseConfig({}),
-    db: undefined as unknown as Db,
-    clock: { now: () => 0 },
+    config,
+    db,
+    clock,
     logger: silentLogger,
-    keyCache: new KeyCache(),
-    secrets: new SecretBox('document-only'),
+    ...createSecurity(config, db, silentLogger, clock),
+    policy: defaultPolicy(),
     version: VERSION,
     ping: async () => {},
   });

@@ -46,6 +46,7 @@ describe('GET /openapi.json', () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
     expect(Object.keys(r.body.paths).sort()).toEqual([
+      '/.well-known/agent-keys.json',
       '/health',
       '/v1/agents',
       '/v1/agents/{id}',
@@ -54,6 +55,8 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}/inbox/pull',
       '/v1/agents/{id}/inbox/reclaim',
       '/v1/agents/{id}/inbox/stats',
+      '/v1/agents/{id}/keys',
+      '/v1/agents/{id}/keys/{kid}',
       '/v1/agents/{id}/messages',
       '/v1/agents/{id}/messages/{mid}/ack',
       '/v1/agents/{id}/messages/{mid}/nack',

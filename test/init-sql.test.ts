@@ -32,7 +32,17 @@ it('deploy/init-db.sql builds the schema the migrations build, and the relay the
   const tables = (await database.db.execute(
     `select table_name from information_schema.tables where table_schema = 'public' order by 1`,
   )) as unknown as { rows: { table_name: string }[] };
-  expect(tables.rows.map((r) => r.table_name)).toEqual(['agent', 'agent_key', 'api_key', 'audit_log', 'message', 'policy', 'session']);
+  expect(tables.rows.map((r) => r.table_name)).toEqual([
+    'agent',
+    'agent_key',
+    'api_key',
+    'audit_log',
+    'message',
+    'policy',
+    'rate_window',
+    'request_signature',
+    'session',
+  ]);
   await database.close();
 });
 

@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+
 const encoder = new TextEncoder();
 
 export function toHex(bytes: Uint8Array): string {
@@ -23,14 +25,14 @@ export const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(
 
 /**
  * Compares two secrets in time that does not depend on where they differ: both are hashed to
- * 32 bytes first, so even their lengths stay hidden.
+ * 32 bytes first, so even their lengths stay hidden. Synchronous: it runs on every bearer
+ * request, and WebCrypto's digest would cost a thread-pool hop each time.
  */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([a, b].map((s) => crypto.subtle.digest('SHA-256', encoder.encode(s))));
-  const xa = new Uint8Array(x as ArrayBuffer);
-  const ya = new Uint8Array(y as ArrayBuffer);
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = sha256(encoder.encode(a));
+  const y = sha256(encoder.encode(b));
   let diff = 0;
-  for (let i = 0; i < xa.length; i++) diff |= (xa[i] as number) ^ (ya[i] as number);
+  for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
   return diff === 0;
 }
 

@@ -25,6 +25,8 @@ export const agent = pgTable('agent', {
   tier: text('tier').notNull().default('standard'),
   /** HMAC secret, AES-GCM encrypted with the server's secret key. */
   hmacSecret: text('hmac_secret').notNull(),
+  /** Every envelope from this agent must carry a valid Ed25519 signature (FR-24). */
+  requireSignature: boolean('require_signature').notNull().default(false),
   createdAt: createdAt(),
   lastSeen: timestamp('last_seen', { withTimezone: true }),
 });
@@ -149,4 +151,29 @@ export const auditLog = pgTable(
     detail: jsonb('detail'),
   },
   (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_message_idx').on(t.messageId)],
+);
+
+/** HMAC signatures seen inside their window (FR-25): the primary key refuses a replay. */
+export const requestSignature = pgTable(
+  'request_signature',
+  {
+    signature: text('signature').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('request_signature_expiry_idx').on(t.expiresAt)],
+);
+
+/** Requests per bucket (an agent at a tier) per fixed window, shared by every relay process. */
+export const rateWindow = pgTable(
+  'rate_window',
+  {
+    bucket: text('bucket').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    requests: integer('requests').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bucket, t.windowStart] }),
+    index('rate_window_expiry_idx').on(t.expiresAt),
+  ],
 );

@@ -1,18 +1,33 @@
+import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../app.js';
-import { KeyCache } from '../auth/api-key.js';
-import { SecretBox } from '../auth/crypto.js';
-import { ConfigError, parseConfig } from '../config.js';
+import { type Config, ConfigError, parseConfig } from '../config.js';
 import { openNodeDatabase } from '../db/node-database.js';
-import { type Deps, systemClock } from '../deps.js';
+import { createSecurity, type Deps, systemClock } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
+import { defaultPolicy, type Policy, PolicyError, parsePolicy } from '../policy/load.js';
 import { VERSION } from '../version.js';
+
+// How often buffered audit rows are written; a crash loses at most this much of the audit log.
+const AUDIT_FLUSH_MS = 1000;
+
+function readPolicy(config: Config): Policy {
+  if (!config.policyFile) return defaultPolicy();
+  let text: string;
+  try {
+    text = readFileSync(config.policyFile, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`POLICY_FILE: cannot read ${config.policyFile}: ${(error as Error).message}`]);
+  }
+  return parsePolicy(text);
+}
 
 async function main() {
   const config = parseConfig(process.env);
   const logger = createPinoLogger(config.logLevel);
+  const policy = readPolicy(config);
   const database = await openNodeDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
@@ -25,14 +40,18 @@ async function main() {
     db: database.db,
     clock: systemClock,
     logger,
-    keyCache: new KeyCache(),
-    secrets: new SecretBox(config.secretKey),
+    ...createSecurity(config, database.db, logger, systemClock),
+    policy,
     version: VERSION,
     ping: async () => {
       await database.db.execute(sql`select 1`);
     },
   };
+  await deps.jwt?.ready.catch((error: Error) => {
+    throw new ConfigError([error.message]);
+  });
   const app = createApp(deps);
+  const auditFlush = setInterval(() => void deps.audit.flush(), AUDIT_FLUSH_MS);
 
   const sweeps = (['leases', 'ttl'] as const).map((which) => {
     const seconds = which === 'leases' ? config.leaseReclaimIntervalSec : config.ttlCheckIntervalSec;
@@ -67,12 +86,14 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     for (const timer of sweeps) clearInterval(timer);
+    clearInterval(auditFlush);
     const force = setTimeout(() => {
       logger.warn({}, 'shutdown timed out; exiting with requests still open');
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
     server.close(async () => {
+      await deps.audit.flush();
       await database.close();
       logger.info({}, 'stopped');
       process.exit(0);
@@ -83,7 +104,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof PolicyError) {
     console.error(error.message);
   } else {
     console.error(error);

@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { AuthFailure } from '../auth/failure.js';
+import type { SigningKeyRef } from '../auth/signing-keys.js';
 import { type Db, firstRow } from '../db/database.js';
 import { agentOf, DEFAULT_TTL_SEC, type Envelope, fingerprint, parseTimestamp } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
@@ -13,6 +15,8 @@ export interface SendInput {
   idempotencyKey?: string | undefined;
   maxAttempts: number;
   now: number;
+  /** The key the signature was verified with; the insert only happens while it is still active. */
+  signedWith?: SigningKeyRef | undefined;
 }
 
 export interface SendResult {
@@ -34,8 +38,9 @@ export async function sendMessage(db: Db, input: SendInput): Promise<SendResult>
   const fresh = Math.abs(input.now - sentAt) <= TIMESTAMP_WINDOW_MS;
   const ttlSec = envelope.ttl_sec ?? DEFAULT_TTL_SEC;
   const fp = fingerprint({ ...envelope, id });
+  const key = input.signedWith;
 
-  const row = await firstRow<{ inserted_id: string | null; prior_id: string | null }>(
+  const row = await firstRow<{ inserted_id: string | null; prior_id: string | null; key_active: boolean }>(
     db,
     sql`
       with prior as (
@@ -44,6 +49,12 @@ export async function sendMessage(db: Db, input: SendInput): Promise<SendResult>
         union all
         (select id from message where fingerprint = ${fp} and created_at > now() - ${FINGERPRINT_WINDOW} limit 1)
         limit 1
+      ), signer as (
+        -- The signing key was verified from a cache; revoked since on any relay, it stores nothing.
+        select ${key?.kid ?? null}::text is null or exists (
+          select 1 from agent_key where agent_id = ${key?.agentId ?? null}::text and kid = ${key?.kid ?? null}::text
+            and public_key = ${key?.publicKey ?? null}::text and revoked_at is null
+        ) as active
       ), inserted as (
         insert into message (id, to_agent_id, from_agent_id, version, type, subject, correlation_id, headers, body,
           signature, timestamp, ttl_sec, expires_at, idempotency_key, fingerprint, max_attempts)
@@ -53,14 +64,21 @@ export async function sendMessage(db: Db, input: SendInput): Promise<SendResult>
           ${ttlSec}, ${new Date(sentAt + ttlSec * 1000).toISOString()}::timestamptz, ${idempotencyKey}::text, ${fp},
           ${input.maxAttempts}
         from agent
-        where agent.id = ${to} and ${fresh} and not exists (select 1 from prior)
+        where agent.id = ${to} and ${fresh} and not exists (select 1 from prior) and (select active from signer)
         on conflict do nothing
         returning id
       )
-      select (select id from inserted) as inserted_id, (select id from prior) as prior_id`,
+      select (select id from inserted) as inserted_id, (select id from prior) as prior_id,
+        (select active from signer) as key_active`,
   );
   if (row?.inserted_id) return { messageId: row.inserted_id, created: true };
   if (row?.prior_id) return { messageId: row.prior_id, created: false };
+  if (row?.key_active === false) {
+    throw new AuthFailure(
+      'unknown_signing_key',
+      `signing key ${key?.kid} of agent ${key?.agentId} was revoked`,
+    );
+  }
   if (!fresh) {
     throw new RelayError(
       'timestamp_window_exceeded',

@@ -1,3 +1,4 @@
+import { purgeAdmissions } from '../auth/admission.js';
 import type { Deps } from '../deps.js';
 import { expireTtl, purgeFinished, reclaimExpired } from './sweep.js';
 
@@ -13,4 +14,5 @@ export async function sweepOnce(deps: Pick<Deps, 'db' | 'logger' | 'config'>, wh
   for (const m of await expireTtl(db)) logger.info({ message_id: m.id }, 'TTL expired');
   const purged = await purgeFinished(db, config.messageRetentionSec);
   if (purged.length) logger.debug({ count: purged.length }, 'purged finished messages past retention');
+  await purgeAdmissions(db);
 }

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { agentId, messageId } from '../envelope.js';
-import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, type ErrorCode, RelayError } from '../errors.js';
+import type { Policy } from '../policy/load.js';
+import { TIER_NAME } from '../policy/tiers.js';
 
 export const ErrorSchema = z
   .object({
@@ -17,7 +19,7 @@ const errorResponse = (description: string) => ({
 /** The error responses a route may give, documented once here. */
 export const errors = {
   400: errorResponse('Malformed JSON (`invalid_json`)'),
-  401: errorResponse('Missing or invalid credentials (`unauthorized`)'),
+  401: errorResponse('Missing, invalid, stale or replayed credentials (`unauthorized`)'),
   403: errorResponse('Not allowed (`forbidden`, `sender_mismatch`, `policy_denied`, `invalid_signature`)'),
   404: errorResponse('No such resource visible to the caller (`not_found`)'),
   409: errorResponse('The id or key is taken by something else (`id_conflict`)'),
@@ -40,7 +42,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
-export const bearer = [{ bearerAuth: [] }];
+/** Any one of the relay's credentials (SPEC: Authentication); the HMAC headers go together. */
+export const credentials: Record<string, string[]>[] = [
+  { apiKey: [] },
+  { jwt: [] },
+  { hmacAgentId: [], hmacTimestamp: [], hmacSignature: [] },
+];
 
 export const AgentParam = z.object({
   id: agentId.openapi({ param: { name: 'id', in: 'path' }, example: 'storage.pg' }),
@@ -72,3 +79,16 @@ export const idempotencyKeyHeader = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII')
   .optional()
   .openapi({ param: { name: 'idempotency-key', in: 'header' } });
+
+export const tier = z
+  .string()
+  .regex(TIER_NAME, 'must be a tier name such as standard')
+  .openapi({ example: 'standard' });
+
+/** Tiers come from the policy file, so they are checked against it rather than the schema. */
+export function requireKnownTier(policy: Policy, name: string): void {
+  if (!Object.hasOwn(policy.tiers, name)) {
+    const known = Object.keys(policy.tiers).join(', ');
+    throw new RelayError('validation_failed', `tier: ${name} is not a tier of this relay (${known})`);
+  }
+}

@@ -1,13 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
-import { requireActsFor } from '../auth/principal.js';
+import { requireInbox } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
 import { envelopeSchema } from '../envelope.js';
 import { inboxStats } from '../inbox/inspect.js';
 import { renderDelivery } from '../inbox/message-row.js';
 import { leaseNext } from '../inbox/pull.js';
 import { reclaimInbox } from '../inbox/sweep.js';
-import { AgentParam, bearer, json, pick, secondsQuery } from './common.js';
+import { AgentParam, credentials, json, pick, secondsQuery } from './common.js';
 
 export const DeliverySchema = envelopeSchema
   .extend({
@@ -27,7 +27,7 @@ const pull = createRoute({
   description:
     'Leases the oldest ready message for `visibility_timeout` seconds (default 30, at most 3600). ' +
     'Keep the returned `lease_id` and pass it to ACK, NACK and REPLY. 204 when the inbox is empty.',
-  security: bearer,
+  security: credentials,
   request: {
     params: AgentParam,
     query: z.object({ visibility_timeout: secondsQuery('visibility_timeout', 3600).default(30) }),
@@ -35,7 +35,7 @@ const pull = createRoute({
   responses: {
     200: json(DeliverySchema, 'A leased message: the envelope’s fields plus the lease'),
     204: { description: 'The inbox has no ready message' },
-    ...pick(401, 403, 422),
+    ...pick(401, 403, 422, 429),
   },
 });
 
@@ -52,9 +52,9 @@ const stats = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/inbox/stats',
   summary: 'Counts of an inbox’s messages by state',
-  security: bearer,
+  security: credentials,
   request: { params: AgentParam },
-  responses: { 200: json(StatsSchema, 'Counts'), ...pick(401, 403, 422) },
+  responses: { 200: json(StatsSchema, 'Counts'), ...pick(401, 403, 422, 429) },
 });
 
 const reclaim = createRoute({
@@ -62,11 +62,11 @@ const reclaim = createRoute({
   path: '/v1/agents/{id}/inbox/reclaim',
   summary: 'Return this inbox’s expired leases now',
   description: 'Expired leases go back to ready with one more attempt, or to dead once attempts run out.',
-  security: bearer,
+  security: credentials,
   request: { params: AgentParam },
   responses: {
     200: json(z.object({ reclaimed: z.number().int() }), 'How many leases were reclaimed'),
-    ...pick(401, 403, 422),
+    ...pick(401, 403, 422, 429),
   },
 });
 
@@ -75,19 +75,19 @@ export function inboxRoutes(deps: Deps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(pull, async (c) => {
       const { id } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       const row = await leaseNext(db, id, c.req.valid('query').visibility_timeout);
       if (!row) return c.body(null, 204);
       return c.json(renderDelivery(row), 200);
     })
     .openapi(stats, async (c) => {
       const { id } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       return c.json(await inboxStats(db, id), 200);
     })
     .openapi(reclaim, async (c) => {
       const { id } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       return c.json({ reclaimed: (await reclaimInbox(db, id)).length }, 200);
     });
 }

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
-import { actsFor, requireActsFor } from '../auth/principal.js';
+import { actsFor, requireInbox, requireSend } from '../auth/principal.js';
+import { checkEnvelopeSignature } from '../auth/signing-keys.js';
 import { isoOrNull } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { agentOf, envelopeSchema, messageId, text } from '../envelope.js';
@@ -12,7 +13,7 @@ import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
 import { MESSAGE_STATES } from '../inbox/states.js';
 import {
   AgentParam,
-  bearer,
+  credentials,
   idempotencyKeyHeader,
   json,
   jsonBody,
@@ -32,8 +33,9 @@ const send = createRoute({
   summary: 'Send a message to an agent’s inbox (SEND)',
   description:
     'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
-    'A repeated `Idempotency-Key` for the same recipient, or an identical envelope within 10 minutes, returns the first id.',
-  security: bearer,
+    'A `signature` must verify under an active Ed25519 key of the sender, and a sender that requires signatures ' +
+    'must sign (403 `invalid_signature`). A repeated `Idempotency-Key` for the same recipient, or an identical envelope within 10 minutes, returns the first id.',
+  security: credentials,
   request: {
     params: AgentParam,
     headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
@@ -57,11 +59,11 @@ const ack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/ack',
   summary: 'Acknowledge a leased message (ACK)',
-  security: bearer,
+  security: credentials,
   request: { params: MessageParams, query: z.object({ lease_id: leaseIdQuery }) },
   responses: {
     200: json(z.object({ status: z.literal('acked') }), 'Acked'),
-    ...pick(401, 403, 404, 422),
+    ...pick(401, 403, 404, 422, 429),
   },
 });
 
@@ -72,7 +74,7 @@ const nack = createRoute({
   description:
     'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
     'with one more attempt counted, or dead once attempts reach max_attempts.',
-  security: bearer,
+  security: credentials,
   request: {
     params: MessageParams,
     query: z.object({
@@ -83,7 +85,7 @@ const nack = createRoute({
         .openapi({ param: { name: 'reason', in: 'query' } }),
     }),
   },
-  responses: { 200: json(NackResponse, 'Lease extended or released'), ...pick(401, 403, 404, 422) },
+  responses: { 200: json(NackResponse, 'Lease extended or released'), ...pick(401, 403, 404, 422, 429) },
 });
 
 const ReplyBody = z
@@ -100,7 +102,7 @@ const reply = createRoute({
   description:
     'Sends `task.result` (`{result}`) or `task.error` (`{error:{code,message}}`) to the original sender with the ' +
     'original’s correlation id (or its id), and acks the original, atomically.',
-  security: bearer,
+  security: credentials,
   request: {
     params: MessageParams,
     query: z.object({ lease_id: leaseIdQuery }),
@@ -109,7 +111,7 @@ const reply = createRoute({
   },
   responses: {
     200: json(z.object({ message_id: z.string() }), 'The reply’s id'),
-    ...pick(400, 415, 401, 403, 404, 409, 413, 422),
+    ...pick(400, 415, 401, 403, 404, 409, 413, 422, 429),
   },
 });
 
@@ -132,35 +134,34 @@ const status = createRoute({
   path: '/v1/messages/{mid}/status',
   summary: 'A message’s delivery status',
   description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
-  security: bearer,
+  security: credentials,
   request: { params: z.object({ mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }) }) },
-  responses: { 200: json(StatusSchema, 'Status'), ...pick(401, 404, 422) },
+  responses: { 200: json(StatusSchema, 'Status'), ...pick(401, 404, 422, 429) },
 });
 
 export function messageRoutes(deps: Deps) {
   const { db, config, clock } = deps;
   return new OpenAPIHono<AppEnv>()
     .openapi(send, async (c) => {
-      const principal = c.get('principal');
       const to = c.req.valid('param').id;
       const envelope = c.req.valid('json');
-      if (!actsFor(principal, agentOf(envelope.from))) {
-        throw new RelayError('sender_mismatch', `from must be the calling agent, not ${envelope.from}`);
-      }
+      requireSend(c.get('principal'), agentOf(envelope.from), to);
       if (agentOf(envelope.to) !== to) {
         throw new RelayError('validation_failed', `to: must be agent://${to}, the agent in the path`);
       }
+      const signedWith = await checkEnvelopeSignature(deps, envelope);
       const result = await sendMessage(db, {
         envelope,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         maxAttempts: config.maxAttempts,
         now: clock.now(),
+        signedWith,
       });
       return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
     })
     .openapi(ack, async (c) => {
       const { id, mid } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       const acked = await ackMessage(db, {
         agentId: id,
         messageId: mid,
@@ -171,7 +172,7 @@ export function messageRoutes(deps: Deps) {
     })
     .openapi(nack, async (c) => {
       const { id, mid } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       const { lease_id, extend, reason } = c.req.valid('query');
       const ref = { agentId: id, messageId: mid, leaseId: lease_id };
       const row =
@@ -190,7 +191,7 @@ export function messageRoutes(deps: Deps) {
     })
     .openapi(reply, async (c) => {
       const { id, mid } = c.req.valid('param');
-      requireActsFor(c.get('principal'), id);
+      requireInbox(c.get('principal'), id);
       const messageId = await replyToMessage(db, {
         agentId: id,
         messageId: mid,

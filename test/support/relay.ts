@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
-import { KeyCache } from '../../src/auth/api-key.js';
-import { SecretBox } from '../../src/auth/crypto.js';
 import { parseConfig } from '../../src/config.js';
-import type { Deps } from '../../src/deps.js';
+import { createSecurity, type Deps } from '../../src/deps.js';
 import { silentLogger } from '../../src/observe/logger.js';
+import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { VERSION } from '../../src/version.js';
 import { openTestDatabase } from './test-database.js';
 
@@ -32,18 +31,20 @@ export interface Agent {
 
 /**
  * The relay app in-process on a fresh database, called through `app.request` exactly as the
- * HTTP server would call it, with helpers for the steps most tests share.
+ * HTTP server would call it, with helpers for the steps most tests share. `policy` is the
+ * policy file's YAML text.
  */
-export async function startTestRelay(env: Record<string, string> = {}) {
+export async function startTestRelay(env: Record<string, string> = {}, options: { policy?: string } = {}) {
   const { database, url } = await openTestDatabase();
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
+  const clock = { now: () => Date.now() };
   const deps: Deps = {
     config,
     db: database.db,
-    clock: { now: () => Date.now() },
+    clock,
     logger: silentLogger,
-    keyCache: new KeyCache(),
-    secrets: new SecretBox(config.secretKey),
+    ...createSecurity(config, database.db, silentLogger, clock),
+    policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     version: VERSION,
     ping: async () => {
       await database.db.execute(sql`select 1`);
@@ -105,7 +106,10 @@ export async function startTestRelay(env: Record<string, string> = {}) {
     send,
     pull,
     ack,
-    close: () => database.close(),
+    close: async () => {
+      await deps.audit.flush();
+      await database.close();
+    },
   };
 }
 
