@@ -32,6 +32,12 @@ const envSchema = z.object({
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   MESSAGE_RETENTION_SEC: seconds(604_800, 0),
   SHUTDOWN_TIMEOUT_SEC: seconds(10),
+  NEON_WS_PROXY: z
+    .string()
+    .regex(/^(?![a-z]+:\/\/)\S+$/, 'must be host[:port][/path], without a scheme')
+    .optional(),
+  NEON_WS_SECURE: z.enum(['true', 'false']).default('true'),
+  NEON_HTTP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -59,6 +65,8 @@ export interface Config {
   /** Acked and dead messages older than this are deleted; 0 keeps them forever. */
   messageRetentionSec: number;
   shutdownTimeoutSec: number;
+  /** Workers only: how @neondatabase/serverless reaches PostgreSQL (docs/deploy-workers.md). */
+  neon: { wsProxy: string | undefined; wsSecure: boolean; httpEndpoint: string | undefined };
 }
 
 export const DEV_ADMIN_KEY = 'dev-admin-key';
@@ -109,5 +117,10 @@ export function parseConfig(env: Env): Config {
     maxAttempts: e.MAX_ATTEMPTS,
     messageRetentionSec: e.MESSAGE_RETENTION_SEC,
     shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT_SEC,
+    neon: {
+      wsProxy: e.NEON_WS_PROXY,
+      wsSecure: e.NEON_WS_SECURE === 'true',
+      httpEndpoint: e.NEON_HTTP_ENDPOINT,
+    },
   };
 }
