@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+import { type App, createApp } from '../app.js';
+import { type Config, ConfigError, parseConfig } from '../config.js';
+import { openNeonDatabase } from '../db/neon-database.js';
+import { createSecurity, type Deps, systemClock } from '../deps.js';
+import { renderError } from '../errors.js';
+import { sweepOnce } from '../inbox/sweeper.js';
+import { createConsoleLogger } from '../observe/console-logger.js';
+import { defaultPolicy } from '../policy/load.js';
+import { VERSION } from '../version.js';
+
+/** Bindings: `DATABASE_URL` and `API_KEY` are secrets, the rest plain vars (wrangler.toml). */
+export interface Env {
+  DATABASE_URL?: string;
+  API_KEY?: string;
+  [name: string]: unknown;
+}
+
+/**
+ * The Cron Triggers in wrangler.toml and the sweeps each one runs; a test keeps the two in step.
+ * A schedule not listed here (one added in the dashboard, say) runs every sweep.
+ */
+export const CRON_SWEEPS: Record<string, readonly ('leases' | 'ttl')[]> = {
+  '* * * * *': ['leases'],
+  '*/5 * * * *': ['ttl'],
+};
+
+interface Relay {
+  app: App;
+  deps: Deps;
+}
+
+// One relay per isolate, built on first use and rebuilt only if the bindings change, so the
+// verified-key cache and the router survive from one request to the next.
+let built: { bindings: string; relay: Relay } | undefined;
+
+function relayFor(env: Env): Relay {
+  const vars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string') vars[name] = value;
+  const bindings = JSON.stringify(vars);
+  if (built?.bindings !== bindings) built = { bindings, relay: buildRelay(parseWorkerConfig(vars)) };
+  return built.relay;
+}
+
+function parseWorkerConfig(vars: Record<string, string>): Config & { databaseUrl: string } {
+  const config = parseConfig(vars);
+  const problems = [];
+  if (!config.databaseUrl)
+    problems.push('DATABASE_URL: required on Workers, which have no embedded database');
+  if (config.policyFile)
+    problems.push('POLICY_FILE: Workers have no file system; they run the default policy');
+  if (problems.length) throw new ConfigError(problems);
+  return config as Config & { databaseUrl: string };
+}
+
+function buildRelay(config: Config & { databaseUrl: string }): Relay {
+  const database = openNeonDatabase(config.databaseUrl, config.neon);
+  const logger = createConsoleLogger(config.logLevel);
+  const deps: Deps = {
+    config,
+    db: database.db,
+    clock: systemClock,
+    logger,
+    ...createSecurity(config, database.db, logger, systemClock),
+    policy: defaultPolicy(),
+    version: VERSION,
+    ping: async () => {
+      await database.db.execute(sql`select 1`);
+    },
+  };
+  return { app: createApp(deps), deps };
+}
+
+/** A Worker cannot refuse to start, so bad bindings answer every request with 503 instead. */
+function misconfigured(error: ConfigError): Response {
+  console.error(JSON.stringify({ level: 'error', message: error.message }));
+  const body = renderError('unavailable', 'the relay is misconfigured; its log names the bad settings');
+  return Response.json(body, { status: 503 });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    let relay: Relay;
+    try {
+      relay = relayFor(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return misconfigured(error);
+      throw error;
+    }
+    const response = await relay.app.fetch(request);
+    // No timer outlives a request on Workers, so the audit rows a request recorded are written
+    // after its response has gone, while the runtime keeps the isolate alive for them.
+    ctx.waitUntil(relay.deps.audit.flush());
+    return response;
+  },
+
+  async scheduled(controller, env, ctx) {
+    const { deps } = relayFor(env);
+    for (const which of CRON_SWEEPS[controller.cron] ?? (['leases', 'ttl'] as const)) {
+      await sweepOnce(deps, which);
+    }
+    ctx.waitUntil(deps.audit.flush());
+  },
+} satisfies ExportedHandler<Env>;
