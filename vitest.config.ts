@@ -1,7 +1,10 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { workerdPool } from './test/support/workerd-pool.js';
 
 // The same integration suite runs twice: on embedded PGlite and on a real PostgreSQL server
-// (started by test/support/global-postgres.ts unless TEST_DATABASE_URL names one).
+// (started by test/support/global-postgres.ts unless TEST_DATABASE_URL names one). The workerd
+// project runs the Workers build inside workerd against that same kind of server.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -25,6 +28,15 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           env: { ADMP_TEST_DB: 'postgres' },
           globalSetup: ['test/support/global-postgres.ts'],
+        },
+      },
+      {
+        extends: true,
+        plugins: [cloudflareTest(workerdPool)],
+        test: {
+          name: 'workerd',
+          include: ['test-workers/**/*.test.ts'],
+          globalSetup: ['test/support/global-workers.ts'],
         },
       },
     ],
