@@ -21,7 +21,13 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
 async function startRelay(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const child = spawn('node_modules/.bin/tsx', ['src/entry/node.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -37,8 +43,20 @@ async function startRelay(databaseUrl: string): Promise<{ url: string; process: 
 
 /** Runs bench/run.ts and returns its closing JSON line. */
 function bench(url: string, extra: string[]): Record<string, any> {
-  const args = ['bench/run.ts', '--url', url, '--admin-key', ADMIN_KEY, '--concurrency', values.concurrency, ...extra];
-  const run = spawnSync('node_modules/.bin/tsx', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [
+    'bench/run.ts',
+    '--url',
+    url,
+    '--admin-key',
+    ADMIN_KEY,
+    '--concurrency',
+    values.concurrency,
+    ...extra,
+  ];
+  const run = spawnSync('node_modules/.bin/tsx', args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.stdout.write(run.stdout);
   if (run.status !== 0) throw new Error(`bench failed with exit code ${run.status}`);
   const lines = run.stdout.trim().split('\n');

@@ -21,7 +21,8 @@ export function initDbSql(): string {
     'CREATE SCHEMA IF NOT EXISTS drizzle;',
     'CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);',
     ...migrations.map(
-      (m) => `INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('${m.hash}', ${m.folderMillis});`,
+      (m) =>
+        `INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('${m.hash}', ${m.folderMillis});`,
     ),
     'COMMIT;',
     '',

@@ -27,9 +27,15 @@ describe('agent registration', () => {
 
   it('stores API keys bcrypt-hashed and HMAC secrets encrypted, never in plain text', async () => {
     const a = await relay.registerAgent('secretive');
-    const [key] = await rows<{ hash: string }>(relay.db, sql`select hash from api_key where agent_id = 'secretive'`);
+    const [key] = await rows<{ hash: string }>(
+      relay.db,
+      sql`select hash from api_key where agent_id = 'secretive'`,
+    );
     expect(key?.hash).toMatch(/^\$2[aby]\$10\$/);
-    const [agent] = await rows<{ hmac_secret: string }>(relay.db, sql`select hmac_secret from agent where id = 'secretive'`);
+    const [agent] = await rows<{ hmac_secret: string }>(
+      relay.db,
+      sql`select hmac_secret from agent where id = 'secretive'`,
+    );
     expect(agent?.hmac_secret).not.toContain(a.hmacSecret);
     expect(await relay.deps.secrets.open(agent?.hmac_secret as string)).toBe(a.hmacSecret);
   });
@@ -57,7 +63,11 @@ describe('agent registration', () => {
 
   it('is for the admin only', async () => {
     const a = await relay.registerAgent('plain');
-    expectError(await relay.call('POST', '/v1/agents', { token: a.apiKey, body: { agent_id: 'other' } }), 403, 'forbidden');
+    expectError(
+      await relay.call('POST', '/v1/agents', { token: a.apiKey, body: { agent_id: 'other' } }),
+      403,
+      'forbidden',
+    );
     expectError(await relay.call('GET', '/v1/agents', { token: a.apiKey }), 403, 'forbidden');
     const list = await relay.call('GET', '/v1/agents');
     expect(list.body.agents.map((x: any) => x.agent_id)).toContain('plain');
@@ -82,7 +92,10 @@ describe('agent access', () => {
     expect(del.status).toBe(204);
     expectError(await relay.call('GET', '/v1/agents/leaving', { token: a.apiKey }), 401, 'unauthorized');
     expectError(await relay.call('DELETE', '/v1/agents/leaving'), 404, 'not_found');
-    const [left] = await rows<{ n: string }>(relay.db, sql`select count(*) as n from message where to_agent_id = 'leaving'`);
+    const [left] = await rows<{ n: string }>(
+      relay.db,
+      sql`select count(*) as n from message where to_agent_id = 'leaving'`,
+    );
     expect(Number(left?.n)).toBe(0);
   });
 
@@ -101,9 +114,15 @@ describe('API keys', () => {
     expect(k2.body).toMatchObject({ tier: 'standard' });
     expect(k2.body.api_key.startsWith(`admp_${k2.body.key_id}_`)).toBe(true);
     expect((await relay.call('GET', '/v1/agents/rotator', { token: k2.body.api_key })).status).toBe(200);
-    const revoke = await relay.call('DELETE', `/v1/agents/rotator/api-keys/${k2.body.key_id}`, { token: a.apiKey });
+    const revoke = await relay.call('DELETE', `/v1/agents/rotator/api-keys/${k2.body.key_id}`, {
+      token: a.apiKey,
+    });
     expect(revoke.status).toBe(204);
-    expectError(await relay.call('GET', '/v1/agents/rotator', { token: k2.body.api_key }), 401, 'unauthorized');
+    expectError(
+      await relay.call('GET', '/v1/agents/rotator', { token: k2.body.api_key }),
+      401,
+      'unauthorized',
+    );
     expect((await relay.call('GET', '/v1/agents/rotator', { token: a.apiKey })).status).toBe(200);
     expectError(
       await relay.call('DELETE', `/v1/agents/rotator/api-keys/${k2.body.key_id}`, { token: a.apiKey }),
@@ -115,7 +134,10 @@ describe('API keys', () => {
   it('lets only the admin choose another tier', async () => {
     const a = await relay.registerAgent('tiered');
     expectError(
-      await relay.call('POST', '/v1/agents/tiered/api-keys', { token: a.apiKey, body: { tier: 'unlimited' } }),
+      await relay.call('POST', '/v1/agents/tiered/api-keys', {
+        token: a.apiKey,
+        body: { tier: 'unlimited' },
+      }),
       403,
       'forbidden',
     );
@@ -127,7 +149,11 @@ describe('API keys', () => {
     const a = await relay.registerAgent('keys-a');
     const b = await relay.registerAgent('keys-b');
     const bKey = await relay.call('POST', '/v1/agents/keys-b/api-keys', { token: b.apiKey, body: {} });
-    expectError(await relay.call('POST', '/v1/agents/keys-b/api-keys', { token: a.apiKey, body: {} }), 403, 'forbidden');
+    expectError(
+      await relay.call('POST', '/v1/agents/keys-b/api-keys', { token: a.apiKey, body: {} }),
+      403,
+      'forbidden',
+    );
     expectError(
       await relay.call('DELETE', `/v1/agents/keys-b/api-keys/${bKey.body.key_id}`, { token: a.apiKey }),
       403,
@@ -163,6 +189,10 @@ describe('API keys', () => {
   it('accepts the admin key for every agent and refuses a near miss', async () => {
     await relay.registerAgent('admin-target');
     expect((await relay.call('GET', '/v1/agents/admin-target', { token: ADMIN_KEY })).status).toBe(200);
-    expectError(await relay.call('GET', '/v1/agents/admin-target', { token: `${ADMIN_KEY}x` }), 401, 'unauthorized');
+    expectError(
+      await relay.call('GET', '/v1/agents/admin-target', { token: `${ADMIN_KEY}x` }),
+      401,
+      'unauthorized',
+    );
   });
 });

@@ -57,7 +57,8 @@ describe('PULL', () => {
   it('hands a message to exactly one of ten concurrent pullers, and each message is acked once', async () => {
     const inbox = await freshInbox();
     const sent = new Set<string>();
-    for (let i = 0; i < 30; i++) sent.add((await relay.send(sender, inbox.id, { body: { i } })).body.message_id);
+    for (let i = 0; i < 30; i++)
+      sent.add((await relay.send(sender, inbox.id, { body: { i } })).body.message_id);
     const got: string[] = [];
     let acks = 0;
     await Promise.all(
@@ -85,7 +86,8 @@ describe('PULL', () => {
   it('delivers 50 sequential sends from one sender in send order', async () => {
     const inbox = await freshInbox();
     const ids: string[] = [];
-    for (let i = 0; i < 50; i++) ids.push((await relay.send(sender, inbox.id, { body: { i } })).body.message_id);
+    for (let i = 0; i < 50; i++)
+      ids.push((await relay.send(sender, inbox.id, { body: { i } })).body.message_id);
     const order: string[] = [];
     for (;;) {
       const r = await relay.pull(inbox);
@@ -173,10 +175,16 @@ describe('lease expiry', () => {
     const r = await relay.call('POST', `/v1/agents/${inbox.id}/inbox/reclaim`, { token: inbox.apiKey });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ reclaimed: 2 });
-    expect((await relay.call('POST', `/v1/agents/${inbox.id}/inbox/reclaim`, { token: inbox.apiKey })).body).toEqual({
+    expect(
+      (await relay.call('POST', `/v1/agents/${inbox.id}/inbox/reclaim`, { token: inbox.apiKey })).body,
+    ).toEqual({
       reclaimed: 0,
     });
-    expectError(await relay.call('POST', `/v1/agents/${other.id}/inbox/reclaim`, { token: inbox.apiKey }), 403, 'forbidden');
+    expectError(
+      await relay.call('POST', `/v1/agents/${other.id}/inbox/reclaim`, { token: inbox.apiKey }),
+      403,
+      'forbidden',
+    );
   });
 });
 
@@ -294,13 +302,19 @@ describe('REPLY', () => {
     const inbox = await freshInbox();
     const sent = await relay.send(sender, inbox.id, { correlation_id: 'c-77', subject: 'create_user' });
     const r = await relay.pull(inbox);
-    const reply = await relay.call('POST', `/v1/agents/${inbox.id}/messages/${r.body.id}/reply?lease_id=${r.body.lease_id}`, {
-      token: inbox.apiKey,
-      body: { result: { user_id: 7 } },
-    });
+    const reply = await relay.call(
+      'POST',
+      `/v1/agents/${inbox.id}/messages/${r.body.id}/reply?lease_id=${r.body.lease_id}`,
+      {
+        token: inbox.apiKey,
+        body: { result: { user_id: 7 } },
+      },
+    );
     expect(reply.status).toBe(200);
     expect(reply.body.message_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await relay.call('GET', `/v1/messages/${sent.body.message_id}/status`)).body.status).toBe('acked');
+    expect((await relay.call('GET', `/v1/messages/${sent.body.message_id}/status`)).body.status).toBe(
+      'acked',
+    );
     const answer = await relay.pull(sender);
     expect(answer.body).toMatchObject({
       id: reply.body.message_id,
@@ -336,7 +350,11 @@ describe('REPLY', () => {
     const inbox = await freshInbox();
     await relay.send(sender, inbox.id);
     const r = await relay.pull(inbox);
-    const opts = { token: inbox.apiKey, body: { result: {} }, headers: { 'idempotency-key': `reply-${r.body.id}` } };
+    const opts = {
+      token: inbox.apiKey,
+      body: { result: {} },
+      headers: { 'idempotency-key': `reply-${r.body.id}` },
+    };
     const path = `/v1/agents/${inbox.id}/messages/${r.body.id}/reply`;
     const first = await relay.call('POST', path, opts);
     const retry = await relay.call('POST', path, opts);
@@ -397,7 +415,11 @@ describe('STATUS', () => {
       });
       expect(Date.parse(r.body.created_at)).toBeGreaterThan(0);
     }
-    expectError(await relay.call('GET', `/v1/messages/${message_id}/status`, { token: stranger.apiKey }), 404, 'not_found');
+    expectError(
+      await relay.call('GET', `/v1/messages/${message_id}/status`, { token: stranger.apiKey }),
+      404,
+      'not_found',
+    );
     expectError(await relay.call('GET', `/v1/messages/${crypto.randomUUID()}/status`), 404, 'not_found');
   });
 });

@@ -1,17 +1,19 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
-import { openNodeDatabase } from '../src/db/node-database.js';
 import { initDbSql } from '../scripts/init-sql.js';
+import { openNodeDatabase } from '../src/db/node-database.js';
 import { withDatabase } from './support/global-postgres.js';
-import { ENGINE } from './support/test-database.js';
 import { startTestRelay } from './support/relay.js';
+import { ENGINE } from './support/test-database.js';
 
 it('deploy/init-db.sql builds the schema the migrations build, and the relay then migrates nothing', async () => {
   if (ENGINE === 'pglite') {
     const client = await PGlite.create('memory://');
     await client.exec(initDbSql());
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+    const { rows } = await client.query<{ n: number }>(
+      'select count(*)::int as n from drizzle.__drizzle_migrations',
+    );
     expect(rows[0]?.n).toBeGreaterThan(0);
     await client.close();
     return;

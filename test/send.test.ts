@@ -215,7 +215,7 @@ describe('SEND', () => {
     ['a NUL in the subject', { subject: 'a\u0000b' }],
     ['a lone surrogate in the subject', { subject: 'a\ud800b' }],
     ['a lone surrogate in the body', { body: { text: 'a\udc00' } }],
-    ['a lone surrogate in a body key', { body: { ['\ud800']: 1 } }],
+    ['a lone surrogate in a body key', { body: { '\ud800': 1 } }],
     ['a lone surrogate in headers', { headers: { h: ['\ud800'] } }],
     ['an unknown type', { type: 'task.other' }],
     ['version 2.0', { version: '2.0' }],

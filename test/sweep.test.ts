@@ -46,7 +46,9 @@ describe('retention', () => {
     const waiting = (await relay.send(sender, inbox.id)).body.message_id;
     const lease = await relay.pull(inbox);
     await relay.ack(inbox, acked, lease.body.lease_id);
-    await relay.db.execute(sql`update message set finished_at = now() - interval '2 hours' where id = ${acked}`);
+    await relay.db.execute(
+      sql`update message set finished_at = now() - interval '2 hours' where id = ${acked}`,
+    );
     expect(await purgeFinished(relay.db, 0)).toEqual([]); // 0 keeps history forever
     const purged = await purgeFinished(relay.db, 3600);
     expect(purged.map((r) => r.id)).toContain(acked);
