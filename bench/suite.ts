@@ -20,7 +20,7 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
 
 async function startRelay(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
-  const child = spawn('node_modules/.bin/tsx', ['src/entry/node.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

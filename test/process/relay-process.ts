@@ -26,6 +26,7 @@ const RELAY_KEYS = [
   'MESSAGE_RETENTION_SEC',
   'SHUTDOWN_TIMEOUT_SEC',
 ];
+const RELAY_PREFIXES = ['JWT_', 'NEON_', 'METRICS_', 'VITEST'];
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -33,7 +34,6 @@ export interface RelayProcess {
   url: string;
   port: number;
   pid: number;
-  /** Signals the whole process group: tsx runs the relay in a child process of its own. */
   kill(signal?: NodeJS.Signals): void;
   exited: Promise<Exit>;
   /** Milliseconds from spawn to the first 200 from /health (0 when not waited for). */
@@ -57,11 +57,13 @@ export interface SpawnOptions {
   healthTimeoutMs?: number;
 }
 
-/** Starts `tsx src/entry/node.ts` as `npm start` would, on a free port. */
+/** Starts `node --import tsx src/entry/node.ts` as `npm start` does, on a free port. */
 export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProcess> {
   const port = await freePort();
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !RELAY_KEYS.includes(k) && !k.startsWith('VITEST')),
+    Object.entries(process.env).filter(
+      ([k]) => !RELAY_KEYS.includes(k) && !RELAY_PREFIXES.some((prefix) => k.startsWith(prefix)),
+    ),
   );
   const env: Record<string, string> = {};
   const wanted: Record<string, string | undefined> = {
@@ -77,10 +79,9 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   for (const [k, v] of Object.entries(wanted)) if (v !== undefined) env[k] = v;
 
   const started = Date.now();
-  const child: ChildProcess = spawn(`${REPO_ROOT}node_modules/.bin/tsx`, ['src/entry/node.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
     cwd: REPO_ROOT,
     env,
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -105,12 +106,7 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
     port,
     pid: child.pid ?? -1,
     kill(signal = 'SIGTERM') {
-      if (done || !child.pid) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
+      if (!done) child.kill(signal);
     },
     exited,
     readyAfterMs: 0,
@@ -120,10 +116,6 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   running.add(relay);
   void exited.then(() => {
     done = true;
-    // tsx's own process may exit before the relay it started; make sure nothing of the group stays.
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-    } catch {}
     running.delete(relay);
   });
 
@@ -131,7 +123,9 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   const timeout = options.healthTimeoutMs ?? 20_000;
   for (;;) {
     if (done) {
-      throw new Error(`relay exited before answering /health (${JSON.stringify(await exited)}):\n${err}${out}`);
+      throw new Error(
+        `relay exited before answering /health (${JSON.stringify(await exited)}):\n${err}${out}`,
+      );
     }
     try {
       const r = await fetch(`${relay.url}/health`, { signal: AbortSignal.timeout(1_000) });
@@ -215,8 +209,12 @@ export async function request<T = any>(
   return { status: response.status, body: parsed as T };
 }
 
-export async function registerAgent(base: string, id: string): Promise<{ id: string; apiKey: string }> {
-  const r = await request(base, 'POST', '/v1/agents', ADMIN_KEY, { agent_id: id });
+export async function registerAgent(
+  base: string,
+  id: string,
+  tier?: string,
+): Promise<{ id: string; apiKey: string }> {
+  const r = await request(base, 'POST', '/v1/agents', ADMIN_KEY, { agent_id: id, ...(tier ? { tier } : {}) });
   if (r.status !== 201) throw new Error(`register ${id}: ${r.status} ${JSON.stringify(r.body)}`);
   return { id, apiKey: r.body.api_key };
 }
