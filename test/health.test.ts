@@ -52,6 +52,7 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}',
       '/v1/agents/{id}/api-keys',
       '/v1/agents/{id}/api-keys/{key_id}',
+      '/v1/agents/{id}/hmac-secret',
       '/v1/agents/{id}/inbox/pull',
       '/v1/agents/{id}/inbox/reclaim',
       '/v1/agents/{id}/inbox/stats',

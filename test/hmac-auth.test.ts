@@ -143,6 +143,16 @@ describe('HMAC replay protection', () => {
     expect((await callHmac(relay, bob, 'GET', path, undefined, { timestamp: second + 1 })).status).toBe(200);
   });
 
+  it('accepts repeated PULLs within one second when each carries its own nonce query parameter', async () => {
+    const second = Math.floor(Date.now() / 1000);
+    for (const nonce of ['a1', 'b2', 'c3']) {
+      const path = `/v1/agents/hmac.bob/inbox/pull?visibility_timeout=30&nonce=${nonce}`;
+      expect(
+        (await callHmac(relay, bob, 'POST', path, undefined, { timestamp: second })).status,
+      ).toBeLessThan(300);
+    }
+  });
+
   it('refuses a replay sent to another relay process on the same database', async () => {
     const twin = await twinOf(relay);
     const path = '/v1/agents/hmac.bob/inbox/pull?visibility_timeout=5';
@@ -183,11 +193,49 @@ describe('HMAC secrets', () => {
   });
 });
 
+describe('rotating an HMAC secret', () => {
+  it('replaces the secret at once: the new one works and the old one is refused', async () => {
+    const dave = await relay.registerAgent('hmac.dave');
+    const r = await relay.call('POST', '/v1/agents/hmac.dave/hmac-secret', { token: dave.apiKey });
+    expect(r.status).toBe(201);
+    expect(r.body.hmac_secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.body.hmac_secret).not.toBe(dave.hmacSecret);
+    const stats = '/v1/agents/hmac.dave/inbox/stats';
+    expect((await callHmac(relay, dave, 'GET', stats)).status).toBe(401);
+    expect((await callHmac(relay, { ...dave, hmacSecret: r.body.hmac_secret }, 'GET', stats)).status).toBe(
+      200,
+    );
+    expect((await relay.call('POST', '/v1/agents/hmac.dave/hmac-secret', { token: bob.apiKey })).status).toBe(
+      403,
+    );
+  });
+
+  it('is how an agent recovers after SECRET_KEY changes: old secrets are refused, not a 500', async () => {
+    const erin = await relay.registerAgent('hmac.erin');
+    const rekeyed = await twinOf(relay, { SECRET_KEY: 'a-new-secret-key-0123456789abcdef-xyz' });
+    const stats = '/v1/agents/hmac.erin/inbox/stats';
+    const signed = hmacHeaders(erin.hmacSecret, erin.id, 'GET', stats);
+    const refused = await rekeyed.request(stats, { headers: signed });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as any).error.message).toContain('SECRET_KEY');
+    const bearer = { authorization: `Bearer ${erin.apiKey}` };
+    const rotated = await rekeyed.request('/v1/agents/hmac.erin/hmac-secret', {
+      method: 'POST',
+      headers: bearer,
+    });
+    const { hmac_secret } = (await rotated.json()) as any;
+    expect(
+      (await rekeyed.request(stats, { headers: hmacHeaders(hmac_secret, erin.id, 'GET', stats) })).status,
+    ).toBe(200);
+  });
+});
+
 /** A second app on the same database with caches of its own: what another relay process sees. */
-async function twinOf(r: TestRelay) {
+async function twinOf(r: TestRelay, env: Record<string, string> = {}) {
   const { createApp } = await import('../src/app.js');
+  const { parseConfig } = await import('../src/config.js');
   const { createSecurity } = await import('../src/deps.js');
   const { silentLogger } = await import('../src/observe/logger.js');
-  const deps = { ...r.deps, ...createSecurity(r.deps.config, r.db, silentLogger, r.deps.clock) };
-  return createApp(deps);
+  const config = parseConfig({ NODE_ENV: 'test', API_KEY: r.deps.config.apiKey, ...env });
+  return createApp({ ...r.deps, config, ...createSecurity(config, r.db, silentLogger, r.deps.clock) });
 }

@@ -8,8 +8,11 @@ import { LoadingCache } from './loading-cache.js';
 export interface AgentRecord {
   tier: string;
   requireSignature: boolean;
-  /** The agent's HMAC secret, opened once and held only as a non-extractable WebCrypto key. */
-  hmacKey: CryptoKey;
+  /**
+   * The agent's HMAC secret, opened once and held only as a non-extractable WebCrypto key;
+   * undefined when it cannot be opened (SECRET_KEY changed since it was sealed).
+   */
+  hmacKey: CryptoKey | undefined;
 }
 
 /** Agents by id, so HMAC, JWT and signature checks cost no decryption and no query per request. */
@@ -23,11 +26,8 @@ export class AgentCache {
         sql`select tier, require_signature, hmac_secret from agent where id = ${agentId}`,
       );
       if (!row) return undefined;
-      return {
-        tier: row.tier,
-        requireSignature: row.require_signature,
-        hmacKey: await importHmacKey(await secrets.open(row.hmac_secret)),
-      };
+      const hmacKey = await secrets.open(row.hmac_secret).then(importHmacKey, () => undefined);
+      return { tier: row.tier, requireSignature: row.require_signature, hmacKey };
     }, ttlMs);
   }
 

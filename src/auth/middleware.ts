@@ -50,6 +50,10 @@ async function identifyHmac(deps: Deps, c: Context<AppEnv>, h: HmacHeaders): Pro
   requireFresh(h, deps.clock.now());
   const agent = await deps.agents.get(h.agentId, deps.clock.now());
   if (!agent) throw new AuthFailure('unknown_agent', 'X-Agent-Id names no agent', h.agentId);
+  if (!agent.hmacKey) {
+    const message = 'the relay cannot open this agent’s HMAC secret (SECRET_KEY changed?); rotate the secret';
+    throw new AuthFailure('bad_hmac', message, h.agentId);
+  }
   const url = new URL(c.req.url);
   const body = new Uint8Array(await c.req.arrayBuffer());
   const message = stringToSign(h.timestamp, c.req.method, url.pathname + url.search, body);

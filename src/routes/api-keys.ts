@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../app-env.js';
 import { issueApiKey } from '../auth/api-key.js';
+import { randomBytes, toHex } from '../auth/crypto.js';
 import { AuthFailure } from '../auth/failure.js';
 import { requireManage } from '../auth/principal.js';
 import { firstRow, isUniqueViolation } from '../db/database.js';
@@ -42,8 +43,27 @@ const revokeKey = createRoute({
   responses: { 204: { description: 'Revoked' }, ...pick(401, 403, 404, 422, 429) },
 });
 
+const rotateSecret = createRoute({
+  method: 'post',
+  path: '/v1/agents/{id}/hmac-secret',
+  summary: 'Replace the agent’s HMAC secret (admin or self)',
+  description:
+    'The new secret is shown once. The old one stops working at once on this relay process and within ' +
+    '60 seconds on every other one; its signatures are refused from then on.',
+  security: credentials,
+  request: { params: AgentParam },
+  responses: {
+    201: json(
+      z.object({ agent_id: z.string(), hmac_secret: z.string() }).openapi('HmacSecret'),
+      'The new secret',
+    ),
+    ...pick(401, 403, 404, 422, 429),
+  },
+});
+
+/** An agent's shared-secret credentials: API keys and the HMAC secret. */
 export function apiKeyRoutes(deps: Deps) {
-  const { db, keyCache } = deps;
+  const { db, keyCache, agents, secrets } = deps;
   return new OpenAPIHono<AppEnv>()
     .openapi(issueKey, async (c) => {
       const { id } = c.req.valid('param');
@@ -82,5 +102,18 @@ export function apiKeyRoutes(deps: Deps) {
       if (!revoked) throw notFound(`API key ${key_id} of agent ${id}`);
       keyCache.evict((k) => k.keyId === key_id);
       return c.body(null, 204);
+    })
+    .openapi(rotateSecret, async (c) => {
+      const { id } = c.req.valid('param');
+      requireManage(c.get('principal'), id);
+      const hmacSecret = toHex(randomBytes(32));
+      const sealed = await secrets.seal(hmacSecret);
+      const row = await firstRow<{ id: string }>(
+        db,
+        sql`update agent set hmac_secret = ${sealed} where id = ${id} returning id`,
+      );
+      if (!row) throw notFound(`agent ${id}`);
+      agents.evict(id);
+      return c.json({ agent_id: id, hmac_secret: hmacSecret }, 201);
     });
 }
