@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { AUTH_MODES, type AuthMode } from './credentials.js';
 
 export const MODES = ['cycle', 'send', 'drain'] as const;
 export type Mode = (typeof MODES)[number];
@@ -14,6 +15,8 @@ export interface Options {
   /** Set to reuse the agents of an earlier run (e.g. drain what `--mode send` left behind). */
   readonly prefix: string | undefined;
   readonly tier: string;
+  readonly auth: AuthMode;
+  readonly jwtSecret: string | undefined;
 }
 
 export const USAGE = `Usage: npx tsx bench/run.ts [options]   (or: npm run bench -- [options])
@@ -32,6 +35,9 @@ Drives a running ADMP relay over HTTP and reports latency percentiles and throug
   --prefix <prefix>     reuse the agents of an earlier run instead of registering new ones;
                         pass the same --concurrency as that run
   --tier <tier>         API-key tier for the bench agents                          (default unlimited)
+  --auth <mode>         how workers authenticate: apikey, hmac, jwt (HS256), or admin
+                        (every request with the admin key)                         (default apikey)
+  --jwt-secret <secret> the relay's JWT_SECRET, for --auth jwt                     (default $JWT_SECRET)
   -h, --help            show this help
 
 The last line of output is a JSON summary for machines.`;
@@ -59,6 +65,8 @@ export function parseOptions(argv: readonly string[]): Options | undefined {
     maxSeconds: readPositiveInteger('--max-seconds', values['max-seconds']),
     prefix: readPrefix(values.prefix),
     tier: values.tier,
+    auth: readAuth(values.auth),
+    jwtSecret: values['jwt-secret'] ?? process.env.JWT_SECRET,
   };
 }
 
@@ -78,6 +86,8 @@ function parseOptionsStrictly(argv: readonly string[]) {
         'max-seconds': { type: 'string', default: '300' },
         prefix: { type: 'string' },
         tier: { type: 'string', default: 'unlimited' },
+        auth: { type: 'string', default: 'apikey' },
+        'jwt-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -114,6 +124,12 @@ function readUrl(raw: string): string {
 function readMode(raw: string): Mode {
   const mode = MODES.find((candidate) => candidate === raw);
   if (!mode) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${raw}"`);
+  return mode;
+}
+
+function readAuth(raw: string): AuthMode {
+  const mode = AUTH_MODES.find((candidate) => candidate === raw);
+  if (!mode) throw new UsageError(`--auth must be one of ${AUTH_MODES.join(', ')}, got "${raw}"`);
   return mode;
 }
 

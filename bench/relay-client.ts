@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { authenticate, type Credential, type Issued } from './credentials.js';
 
 /** Long enough for a loaded relay, short enough that a hung one cannot stall the run past its bound. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -7,7 +8,7 @@ const PAD = 'x'.repeat(64);
 
 export interface Agent {
   readonly id: string;
-  readonly apiKey: string;
+  readonly credential: Credential;
 }
 
 export interface Lease {
@@ -22,18 +23,23 @@ export class BenchFailure extends Error {}
 export class RelayClient {
   constructor(private readonly baseUrl: string) {}
 
-  async registerAgent(adminKey: string, agentId: string, tier: string): Promise<Agent> {
-    const { json } = await this.request('register agent', 'POST', '/v1/agents', adminKey, [201], {
+  async registerAgent(adminKey: string, agentId: string, tier: string): Promise<Issued> {
+    const admin = { bearer: adminKey };
+    const { json } = await this.request('register agent', 'POST', '/v1/agents', admin, [201], {
       agent_id: agentId,
       tier,
     });
-    return { id: agentId, apiKey: readString(json, 'api_key', 'register agent') };
+    return {
+      id: agentId,
+      apiKey: readString(json, 'api_key', 'register agent'),
+      hmacSecret: readString(json, 'hmac_secret', 'register agent'),
+    };
   }
 
-  async issueKey(adminKey: string, agentId: string, tier: string): Promise<Agent> {
+  async issueKey(adminKey: string, agentId: string, tier: string): Promise<Issued> {
     const path = `/v1/agents/${encodeURIComponent(agentId)}/api-keys`;
-    const { json } = await this.request('issue API key', 'POST', path, adminKey, [201], { tier });
-    return { id: agentId, apiKey: readString(json, 'api_key', 'issue API key') };
+    const { json } = await this.request('issue API key', 'POST', path, { bearer: adminKey }, [201], { tier });
+    return { id: agentId, apiKey: readString(json, 'api_key', 'issue API key'), hmacSecret: undefined };
   }
 
   async send(sender: Agent, recipient: Agent, n: number): Promise<void> {
@@ -47,13 +53,13 @@ export class RelayClient {
       timestamp: new Date().toISOString(),
     };
     const path = `/v1/agents/${encodeURIComponent(recipient.id)}/messages`;
-    await this.request('send', 'POST', path, sender.apiKey, [201], envelope);
+    await this.request('send', 'POST', path, sender.credential, [201], envelope);
   }
 
   /** Resolves to null when the inbox is empty (204). */
   async pull(agent: Agent): Promise<Lease | null> {
     const path = `/v1/agents/${encodeURIComponent(agent.id)}/inbox/pull?visibility_timeout=${VISIBILITY_TIMEOUT_SEC}`;
-    const { status, json } = await this.request('pull', 'POST', path, agent.apiKey, [200, 204]);
+    const { status, json } = await this.request('pull', 'POST', path, agent.credential, [200, 204]);
     if (status === 204) return null;
     return { messageId: readString(json, 'id', 'pull'), leaseId: readString(json, 'lease_id', 'pull') };
   }
@@ -62,7 +68,7 @@ export class RelayClient {
     const path =
       `/v1/agents/${encodeURIComponent(agent.id)}/messages/${encodeURIComponent(lease.messageId)}/ack` +
       `?lease_id=${encodeURIComponent(lease.leaseId)}`;
-    await this.request('ack', 'POST', path, agent.apiKey, [200]);
+    await this.request('ack', 'POST', path, agent.credential, [200]);
   }
 
   /** `json` is the parsed body, or undefined when the body is empty. */
@@ -70,12 +76,14 @@ export class RelayClient {
     operation: string,
     method: string,
     path: string,
-    bearer: string,
+    credential: Credential,
     expected: readonly number[],
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
-    const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    const signed = authenticate(credential, method, new URL(`${this.baseUrl}${path}`), raw);
+    const url = signed.url.href;
+    const headers = signed.headers;
     if (body !== undefined) headers['content-type'] = 'application/json';
 
     let response: Response;
@@ -84,7 +92,7 @@ export class RelayClient {
       response = await fetch(url, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : raw,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       // Always read the body: undici only reuses a keep-alive connection once it has been consumed.

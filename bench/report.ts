@@ -21,7 +21,7 @@ const UNITS: Readonly<Record<Options['mode'], string>> = {
 /** The human table, the throughput line, then one line of JSON, which must stay last for scripts. */
 export function formatReport(options: Options, measurement: Measurement): string {
   const lines = [
-    `mode ${options.mode}, ${options.concurrency} workers, count ${options.count} (first ${options.warmup} ` +
+    `mode ${options.mode}, auth ${options.auth}, ${options.concurrency} workers, count ${options.count} (first ${options.warmup} ` +
       `not measured), ${options.url} (agents ${measurement.prefix}-*)`,
     '',
     formatRow(['op', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms']),
@@ -48,6 +48,7 @@ export function formatReport(options: Options, measurement: Measurement): string
 function toJson(options: Options, measurement: Measurement) {
   return {
     mode: options.mode,
+    auth: options.auth,
     url: options.url,
     prefix: measurement.prefix,
     concurrency: options.concurrency,

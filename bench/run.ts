@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { credentialFor } from './credentials.js';
 import { type Mode, type Options, parseOptions, USAGE, UsageError } from './options.js';
 import { type Agent, BenchFailure, RelayClient } from './relay-client.js';
 import { formatReport, type Measurement } from './report.js';
@@ -124,10 +125,13 @@ async function measure(workers: readonly Worker[], options: Options, prefix: str
 
 /** A fresh prefix registers new agents; a given one issues new keys for the agents an earlier run made. */
 async function prepareWorkers(relay: RelayClient, options: Options, prefix: string): Promise<Worker[]> {
-  const obtain = (agentId: string) =>
-    options.prefix === undefined
-      ? relay.registerAgent(options.adminKey, agentId, options.tier)
-      : relay.issueKey(options.adminKey, agentId, options.tier);
+  const obtain = async (agentId: string) => {
+    const issued =
+      options.prefix === undefined
+        ? await relay.registerAgent(options.adminKey, agentId, options.tier)
+        : await relay.issueKey(options.adminKey, agentId, options.tier);
+    return { id: agentId, credential: await credentialFor(options.auth, issued, options) };
+  };
   return Promise.all(
     Array.from({ length: options.concurrency }, async (_, i) => {
       const [sender, recipient] = await Promise.all([obtain(`${prefix}-s${i}`), obtain(`${prefix}-r${i}`)]);
@@ -154,7 +158,9 @@ async function main(): Promise<void> {
   const relay = new RelayClient(options.url);
   const workers = await prepareWorkers(relay, options, prefix);
   const verb = options.prefix === undefined ? 'registered' : 'issued keys for';
-  console.error(`${verb} ${workers.length * 2} agents as ${prefix}-*; running ${options.mode}`);
+  console.error(
+    `${verb} ${workers.length * 2} agents as ${prefix}-*; running ${options.mode}, authenticating by ${options.auth}`,
+  );
 
   const { measurement, total } = await measure(workers, options, prefix);
   if (options.mode === 'send') console.error(suggestDrain(options, prefix, total));
