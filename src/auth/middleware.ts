@@ -21,6 +21,7 @@ import { JWT_SHAPE } from './jwt.js';
 import type { Principal } from './principal.js';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
+const HMAC_HEADERS = ['x-agent-id', 'x-timestamp', 'x-signature'];
 
 interface Identified {
   principal: Principal;
@@ -40,9 +41,10 @@ async function identifyBearer(deps: Deps, token: string): Promise<Identified> {
   const identity = await deps.jwt.verify(token, now);
   if (identity.kind === 'admin') return { principal: { kind: 'admin', via: 'jwt' } };
   // A token for an agent the relay does not know (or has deleted) acts for nobody.
-  const agent = await deps.agents.get(identity.agentId, now);
-  if (!agent) throw new AuthFailure('unknown_agent', 'the JWT names an agent this relay does not know');
   const { agentId, grants } = identity;
+  const agent = await deps.agents.get(agentId, now);
+  if (!agent)
+    throw new AuthFailure('unknown_agent', 'the JWT names an agent this relay does not know', agentId);
   return { principal: { kind: 'agent', agentId, tier: agent.tier, via: 'jwt', keyId: null, grants } };
 }
 
@@ -119,8 +121,8 @@ async function admitRequest(deps: Deps, { principal, nonce }: Identified): Promi
 function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): void {
   deps.authFailures.add(failure.reason);
   const principal = c.get('principal') as Principal | undefined;
-  const scheme =
-    c.req.header('x-signature') !== undefined ? 'hmac' : c.req.header('authorization') ? 'bearer' : 'none';
+  const hmac = HMAC_HEADERS.some((name) => c.req.header(name) !== undefined);
+  const scheme = hmac ? 'hmac' : c.req.header('authorization') !== undefined ? 'bearer' : 'none';
   deps.audit.record({
     event: 'auth.failure',
     agentId: principal?.kind === 'agent' ? principal.agentId : (failure.claimedAgent ?? null),
@@ -129,7 +131,8 @@ function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): vo
       reason: failure.reason,
       status: failure.status,
       method: c.req.method,
-      path: c.req.path,
+      // Bounded: the path is the caller's to choose, and audit rows should stay small.
+      path: c.req.path.slice(0, 256),
       credential: principal?.via ?? scheme,
     },
   });
