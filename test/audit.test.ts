@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_REASONS } from '../src/auth/failure.js';
 import { firstRow, rows } from '../src/db/database.js';
 import { callHmac, hmacHeaders, hs256, JWT_SECRET, signingKey } from './support/credentials.js';
-import { type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
+import { type Agent, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
 let agent: Agent;
@@ -38,7 +38,7 @@ describe('audited authentication failures', () => {
     expect(
       (
         await relay.call('GET', '/v1/agents/audit.agent', {
-          token: 'admp_0000000000000000_' + 'x'.repeat(43),
+          token: `admp_0000000000000000_${'x'.repeat(43)}`,
         })
       ).status,
     ).toBe(401);
