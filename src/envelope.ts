@@ -91,9 +91,17 @@ function isWellFormedJson(value: unknown): boolean {
   return true;
 }
 
+const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A JSON object, passed through untouched: a record schema would rebuild it and silently drop a
+ * `__proto__` key, altering the body (and breaking its signature) without a word.
+ */
 const jsonObject = z
-  .record(z.string(), z.unknown())
-  .refine(isWellFormedJson, 'must be valid Unicode (a lone surrogate was found)');
+  .custom<Record<string, unknown>>(isJsonObject, 'expected a JSON object')
+  .refine(isWellFormedJson, 'must be valid Unicode (a lone surrogate was found)')
+  .openapi({ type: 'object', additionalProperties: true });
 
 export const envelopeSchema = z
   .object({

@@ -261,6 +261,23 @@ describe('SEND', () => {
     expect(found.body).toEqual(JSON.parse(JSON.stringify(body)));
   });
 
+  it('keeps a __proto__ key in the body as sent', async () => {
+    const carol = await relay.registerAgent('proto.inbox');
+    const e = envelope(alice.id, carol.id);
+    const raw = JSON.stringify(e).replace('"body":{', '"body":{"__proto__":{"kept":true},');
+    const r = await relay.call('POST', `/v1/agents/${carol.id}/messages`, {
+      token: alice.apiKey,
+      raw,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(201);
+    const response = await relay.app.request(`/v1/agents/${carol.id}/inbox/pull`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol.apiKey}` },
+    });
+    expect(await response.text()).toContain('"body":{"__proto__":{"kept":true},"email":"user@example.com"}');
+  });
+
   it('answers a missing or unknown credential with 401', async () => {
     const e = envelope(alice.id, bob.id);
     for (const token of [null, 'nope', `admp_${'0'.repeat(16)}_${'A'.repeat(43)}`]) {
