@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { authenticate, type Credential, type Issued } from './credentials.js';
 
 /** Long enough for a loaded relay, short enough that a hung one cannot stall the run past its bound. */
@@ -21,6 +22,10 @@ export class BenchFailure extends Error {}
 
 /** A thin client over the wire contract (docs: SPEC.md, Endpoints), one method per call the bench makes. */
 export class RelayClient {
+  // node:http rather than fetch: on a 2-core box the load generator competes with the relay for
+  // CPU, and undici's Web-stream plumbing costs the client several times what a plain request does.
+  private readonly agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+
   constructor(private readonly baseUrl: string) {}
 
   async registerAgent(adminKey: string, agentId: string, tier: string): Promise<Issued> {
@@ -86,20 +91,13 @@ export class RelayClient {
     const headers = signed.headers;
     if (body !== undefined) headers['content-type'] = 'application/json';
 
-    let response: Response;
-    let text: string;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : raw,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      // Always read the body: undici only reuses a keep-alive connection once it has been consumed.
-      text = await response.text();
+      response = await send(this.agent, url, method, headers, body === undefined ? undefined : raw);
     } catch (error) {
       throw new BenchFailure(`${operation}: ${method} ${url} failed: ${describe(error)}`);
     }
+    const { text } = response;
 
     if (!expected.includes(response.status)) {
       throw new BenchFailure(
@@ -109,6 +107,29 @@ export class RelayClient {
     }
     return { status: response.status, json: text === '' ? undefined : parseJson(text, operation) };
   }
+}
+
+function send(
+  agent: HttpAgent,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function parseJson(text: string, operation: string): unknown {
@@ -128,7 +149,7 @@ function readString(json: unknown, field: string, operation: string): string {
   return value;
 }
 
-/** fetch hides the useful part (ECONNREFUSED, a timeout) in `cause`. */
+/** Network errors may hide the useful part (ECONNREFUSED, a timeout) in `cause`. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
