@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { AgentCache } from './auth/agent-cache.js';
 import { KeyCache } from './auth/api-key.js';
 import { SecretBox } from './auth/crypto.js';
@@ -9,6 +10,7 @@ import type { Db } from './db/database.js';
 import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
 import type { Policy } from './policy/load.js';
+import { VERSION } from './version.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -52,4 +54,28 @@ export function createSecurity(config: Config, db: Db, logger: Logger, clock: Cl
     audit: new BufferedAuditLog(db, logger, () => clock.now()),
     authFailures: new FailureCounts(),
   } satisfies Partial<Deps>;
+}
+
+export interface DepsParts {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  policy: Policy;
+  clock?: Clock;
+}
+
+/** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
+export function createDeps({ config, db, logger, policy, clock = systemClock }: DepsParts): Deps {
+  return {
+    config,
+    db,
+    clock,
+    logger,
+    ...createSecurity(config, db, logger, clock),
+    policy,
+    version: VERSION,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+  };
 }

@@ -2,6 +2,10 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers';
 import worker, { type Env } from '../src/entry/worker.js';
 
+import { envelope, sleep } from '../test/support/envelope.js';
+
+export { envelope, sleep };
+
 type IncomingRequest = Parameters<typeof worker.fetch>[0];
 
 /** One way of reaching the relay inside workerd: its HTTP face and its Cron face. */
@@ -81,19 +85,3 @@ export async function query<T>(text: string, params: unknown[] = []): Promise<T[
   if (!response.ok) throw new Error(`query failed: ${result.message}`);
   return result.rows;
 }
-
-export function envelope(from: string, to: string, overrides: Record<string, unknown> = {}) {
-  return {
-    version: '1.0',
-    id: crypto.randomUUID(),
-    type: 'task.request',
-    from: `agent://${from}`,
-    to: `agent://${to}`,
-    subject: 'create_user',
-    body: { email: 'user@example.com' },
-    timestamp: new Date().toISOString(),
-    ...overrides,
-  };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

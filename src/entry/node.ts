@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
-import { sql } from 'drizzle-orm';
 import { createApp } from '../app.js';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { openNodeDatabase } from '../db/node-database.js';
-import { createSecurity, type Deps, systemClock } from '../deps.js';
+import { createDeps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
 import { defaultPolicy, type Policy, PolicyError, parsePolicy } from '../policy/load.js';
@@ -35,18 +34,7 @@ async function main() {
   });
   await database.migrate();
 
-  const deps: Deps = {
-    config,
-    db: database.db,
-    clock: systemClock,
-    logger,
-    ...createSecurity(config, database.db, logger, systemClock),
-    policy,
-    version: VERSION,
-    ping: async () => {
-      await database.db.execute(sql`select 1`);
-    },
-  };
+  const deps = createDeps({ config, db: database.db, logger, policy });
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });

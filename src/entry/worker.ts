@@ -1,13 +1,11 @@
-import { sql } from 'drizzle-orm';
 import { type App, createApp } from '../app.js';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { openNeonDatabase } from '../db/neon-database.js';
-import { createSecurity, type Deps, systemClock } from '../deps.js';
+import { createDeps, type Deps } from '../deps.js';
 import { renderError } from '../errors.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createConsoleLogger } from '../observe/console-logger.js';
 import { defaultPolicy } from '../policy/load.js';
-import { VERSION } from '../version.js';
 
 /** Bindings: `DATABASE_URL` and `API_KEY` are secrets, the rest plain vars (wrangler.toml). */
 export interface Env {
@@ -56,18 +54,7 @@ function parseWorkerConfig(vars: Record<string, string>): Config & { databaseUrl
 function buildRelay(config: Config & { databaseUrl: string }): Relay {
   const database = openNeonDatabase(config.databaseUrl, config.neon);
   const logger = createConsoleLogger(config.logLevel);
-  const deps: Deps = {
-    config,
-    db: database.db,
-    clock: systemClock,
-    logger,
-    ...createSecurity(config, database.db, logger, systemClock),
-    policy: defaultPolicy(),
-    version: VERSION,
-    ping: async () => {
-      await database.db.execute(sql`select 1`);
-    },
-  };
+  const deps = createDeps({ config, db: database.db, logger, policy: defaultPolicy() });
   return { app: createApp(deps), deps };
 }
 

@@ -2,8 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { envelope, sleep } from '../support/envelope.js';
 import { TEMPLATE_DB, withDatabase } from '../support/global-postgres.js';
 import { freePort } from '../support/postgres-server.js';
+
+export { envelope, sleep };
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ADMIN_KEY = 'process-admin-key-0123456789';
@@ -218,19 +221,3 @@ export async function registerAgent(
   if (r.status !== 201) throw new Error(`register ${id}: ${r.status} ${JSON.stringify(r.body)}`);
   return { id, apiKey: r.body.api_key };
 }
-
-export function envelope(from: string, to: string, overrides: Record<string, unknown> = {}) {
-  return {
-    version: '1.0',
-    id: crypto.randomUUID(),
-    type: 'task.request',
-    from: `agent://${from}`,
-    to: `agent://${to}`,
-    subject: 'process_test',
-    body: { n: 0 },
-    timestamp: new Date().toISOString(),
-    ...overrides,
-  };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

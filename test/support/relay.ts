@@ -1,11 +1,12 @@
-import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import { createSecurity, type Deps } from '../../src/deps.js';
+import { createDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
-import { VERSION } from '../../src/version.js';
+import { envelope, sleep } from './envelope.js';
 import { openTestDatabase } from './test-database.js';
+
+export { envelope, sleep };
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -37,19 +38,14 @@ export interface Agent {
 export async function startTestRelay(env: Record<string, string> = {}, options: { policy?: string } = {}) {
   const { database, url } = await openTestDatabase();
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
-  const clock = { now: () => Date.now() };
-  const deps: Deps = {
+  const deps = createDeps({
     config,
     db: database.db,
-    clock,
     logger: silentLogger,
-    ...createSecurity(config, database.db, silentLogger, clock),
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
-    version: VERSION,
-    ping: async () => {
-      await database.db.execute(sql`select 1`);
-    },
-  };
+    // Its own clock, so a test may move time for this relay alone.
+    clock: { now: () => Date.now() },
+  });
   const app = createApp(deps);
 
   async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
@@ -114,19 +110,3 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
 }
 
 export type TestRelay = Awaited<ReturnType<typeof startTestRelay>>;
-
-export function envelope(from: string, to: string, overrides: Record<string, unknown> = {}) {
-  return {
-    version: '1.0',
-    id: crypto.randomUUID(),
-    type: 'task.request',
-    from: `agent://${from}`,
-    to: `agent://${to}`,
-    subject: 'create_user',
-    body: { email: 'user@example.com' },
-    timestamp: new Date().toISOString(),
-    ...overrides,
-  };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
