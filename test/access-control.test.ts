@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../src/db/database.js';
 import { callHmac, hs256, JWT_SECRET } from './support/credentials.js';
+import { expectError } from './support/expect-error.js';
 import { type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
@@ -17,9 +18,6 @@ beforeAll(async () => {
   bobsMessage = { id: sent.body.message_id, leaseId: pulled.body.lease_id };
 });
 afterAll(() => relay.close());
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) =>
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 describe('agent A and agent B’s messages', () => {
   const publicKey = '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=';

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../src/db/database.js';
+import { expectError } from './support/expect-error.js';
 import { ADMIN_KEY, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
@@ -8,9 +9,6 @@ beforeAll(async () => {
   relay = await startTestRelay();
 });
 afterAll(() => relay.close());
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) =>
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 describe('agent registration', () => {
   it('registers an agent and shows its API key and HMAC secret once', async () => {

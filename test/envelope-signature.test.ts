@@ -3,6 +3,7 @@ import { createApp } from '../src/app.js';
 import { createSecurity } from '../src/deps.js';
 import { silentLogger } from '../src/observe/logger.js';
 import { signingKey } from './support/credentials.js';
+import { expectError } from './support/expect-error.js';
 import { ADMIN_KEY, type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
@@ -25,9 +26,6 @@ const registerKey = (agent: Agent, key: { kid: string; publicKey: string }, toke
   });
 const revokeKey = (agent: Agent, kid: string) =>
   relay.call('DELETE', `/v1/agents/${agent.id}/keys/${kid}`, { token: agent.apiKey });
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) =>
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 function signed(key = current, overrides: Record<string, unknown> = {}): Record<string, any> {
   const e: Record<string, any> = envelope('sig.signer', 'sig.inbox', { correlation_id: 'c-1', ...overrides });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { firstRow } from '../src/db/database.js';
 import { sweepOnce } from '../src/inbox/sweeper.js';
 import { callHmac, hmacHeaders } from './support/credentials.js';
+import { expectError } from './support/expect-error.js';
 import { type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
@@ -14,9 +15,6 @@ beforeAll(async () => {
   bob = await relay.registerAgent('hmac.bob');
 });
 afterAll(() => relay.close());
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) =>
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 const sendPath = (to: string) => `/v1/agents/${to}/messages`;
 

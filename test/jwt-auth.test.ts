@@ -3,10 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hs256, JWT_SECRET } from './support/credentials.js';
+import { expectError } from './support/expect-error.js';
 import { type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) =>
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
 
 const ISSUER = 'https://idp.example.com';
 const AUDIENCE = 'admp-relay';

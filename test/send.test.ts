@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from './support/expect-error.js';
 import { type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
 
 let relay: TestRelay;
@@ -11,11 +12,6 @@ beforeAll(async () => {
   bob = await relay.registerAgent('storage.pg');
 });
 afterAll(() => relay.close());
-
-const expectError = (r: { status: number; body: any }, status: number, code: string) => {
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
-  expect(typeof r.body.error.message).toBe('string');
-};
 
 describe('SEND', () => {
   it('stores an envelope and answers 201 with its id and status delivered', async () => {

@@ -92,6 +92,12 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
       token: agent.apiKey,
     });
 
+  const nack = (agent: Agent, messageId: string, query = '') =>
+    call('POST', `/v1/agents/${agent.id}/messages/${messageId}/nack${query}`, { token: agent.apiKey });
+
+  const stats = async (agent: Agent) =>
+    (await call('GET', `/v1/agents/${agent.id}/inbox/stats`, { token: agent.apiKey })).body;
+
   return {
     app,
     deps,
@@ -102,6 +108,8 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
     send,
     pull,
     ack,
+    nack,
+    stats,
     close: async () => {
       await deps.audit.flush();
       await database.close();
