@@ -4,17 +4,17 @@
  * of authenticating, in interleaved rounds so drift hits every mode alike. Overhead is a mode's
  * median latency minus the admin key's, whose check is a single constant-time comparison.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, startPostgres } from '../test/support/postgres-server.js';
+import { startPostgres } from '../test/support/postgres-server.js';
+import { ADMIN_KEY, type BenchRelay, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
   options: { count: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '3' } },
 });
-const ADMIN_KEY = 'bench-admin-key-0123456789';
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef-0123456789';
 // High enough never to refuse, so the metered runs measure the counter's cost and nothing else.
 const POLICY = 'tiers:\n  metered:\n    requests_per_minute: 100000000\n';
@@ -28,23 +28,6 @@ const RUNS = [
   { name: 'HMAC, metered tier', auth: 'hmac', tier: 'metered' },
 ] as const;
 const OPS = ['send', 'pull', 'ack'] as const;
-
-async function startRelay(env: Record<string, string>): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('node_modules/.bin/tsx', ['src/entry/node.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, process: child };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the relay did not become healthy within 10 s');
-}
 
 /** Runs bench/run.ts and returns the p50 of each operation from its closing JSON line. */
 function p50s(url: string, run: (typeof RUNS)[number], count: string): Record<(typeof OPS)[number], number> {
@@ -86,7 +69,7 @@ const dir = mkdtempSync(join(tmpdir(), 'admp-bench-auth-'));
 const policyFile = join(dir, 'policy.yaml');
 writeFileSync(policyFile, POLICY);
 const server = await startPostgres({ durable: true });
-let relay: { url: string; process: ChildProcess } | undefined;
+let relay: BenchRelay | undefined;
 try {
   relay = await startRelay({ DATABASE_URL: server.url, JWT_SECRET, POLICY_FILE: policyFile });
   const samples = new Map<string, Record<string, number>[]>();

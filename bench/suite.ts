@@ -4,10 +4,11 @@
  * then the same run again with 1,000,000 acked messages in the very inboxes being pulled.
  * Relay, database and load share this machine, as they do in the figures.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freePort, startPostgres } from '../test/support/postgres-server.js';
+import { startPostgres } from '../test/support/postgres-server.js';
+import { ADMIN_KEY, type BenchRelay, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,30 +17,6 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
   },
 });
-const ADMIN_KEY = 'bench-admin-key-0123456789';
-
-async function startRelay(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      API_KEY: ADMIN_KEY,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, process: child };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the relay did not become healthy within 10 s');
-}
 
 /** Runs bench/run.ts and returns its closing JSON line. */
 function bench(url: string, extra: string[]): Record<string, any> {
@@ -84,9 +61,9 @@ async function seedHistory(databaseUrl: string, prefix: string, count: number) {
 }
 
 const server = await startPostgres({ durable: true });
-let relay: { url: string; process: ChildProcess } | undefined;
+let relay: BenchRelay | undefined;
 try {
-  relay = await startRelay(server.url);
+  relay = await startRelay({ DATABASE_URL: server.url });
   const count = values.count;
   const empty = bench(relay.url, ['--count', count]);
   await seedHistory(server.url, empty.prefix, Number(values.history));
