@@ -4,13 +4,12 @@
  * of authenticating, in interleaved rounds so drift hits every mode alike. Overhead is a mode's
  * median latency minus the admin key's, whose check is a single constant-time comparison.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { ADMIN_KEY, type BenchRelay, startRelay } from './relay-process.js';
+import { type BenchRelay, runBench, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
   options: { count: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '3' } },
@@ -31,12 +30,7 @@ const OPS = ['send', 'pull', 'ack'] as const;
 
 /** Runs bench/run.ts and returns the p50 of each operation from its closing JSON line. */
 function p50s(url: string, run: (typeof RUNS)[number], count: string): Record<(typeof OPS)[number], number> {
-  const args = [
-    'bench/run.ts',
-    '--url',
-    url,
-    '--admin-key',
-    ADMIN_KEY,
+  const summary = runBench(url, [
     '--jwt-secret',
     JWT_SECRET,
     '--concurrency',
@@ -49,13 +43,7 @@ function p50s(url: string, run: (typeof RUNS)[number], count: string): Record<(t
     run.auth,
     '--tier',
     run.tier,
-  ];
-  const result = spawnSync('node_modules/.bin/tsx', args, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`bench failed (${run.name}) with exit code ${result.status}`);
-  const summary = JSON.parse(result.stdout.trim().split('\n').pop() as string);
+  ]);
   return Object.fromEntries(OPS.map((op) => [op, summary.ops[op].p50])) as Record<
     (typeof OPS)[number],
     number

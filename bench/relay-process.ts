@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { freePort } from '../test/support/postgres-server.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -24,4 +24,22 @@ export async function startRelay(env: Record<string, string>): Promise<BenchRela
   }
   child.kill('SIGKILL');
   throw new Error('the relay did not become healthy within 10 s');
+}
+
+/**
+ * Runs bench/run.ts against `url` as the admin and returns its closing JSON line; with `echo`,
+ * its report is printed too.
+ */
+export function runBench(url: string, args: string[], echo = false): Record<string, any> {
+  const run = spawnSync(
+    'node_modules/.bin/tsx',
+    ['bench/run.ts', '--url', url, '--admin-key', ADMIN_KEY, ...args],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  if (echo) process.stdout.write(run.stdout);
+  if (run.status !== 0) throw new Error(`bench/run.ts ${args.join(' ')} failed with exit code ${run.status}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() as string);
 }

@@ -4,11 +4,10 @@
  * then the same run again with 1,000,000 acked messages in the very inboxes being pulled.
  * Relay, database and load share this machine, as they do in the figures.
  */
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { ADMIN_KEY, type BenchRelay, startRelay } from './relay-process.js';
+import { type BenchRelay, runBench, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,27 +17,9 @@ const { values } = parseArgs({
   },
 });
 
-/** Runs bench/run.ts and returns its closing JSON line. */
-function bench(url: string, extra: string[]): Record<string, any> {
-  const args = [
-    'bench/run.ts',
-    '--url',
-    url,
-    '--admin-key',
-    ADMIN_KEY,
-    '--concurrency',
-    values.concurrency,
-    ...extra,
-  ];
-  const run = spawnSync('node_modules/.bin/tsx', args, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.stdout.write(run.stdout);
-  if (run.status !== 0) throw new Error(`bench failed with exit code ${run.status}`);
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string);
-}
+/** The full cycle at the chosen concurrency; its report is printed as it goes. */
+const bench = (url: string, extra: string[]) =>
+  runBench(url, ['--concurrency', values.concurrency, ...extra], true);
 
 /** History lands in the benchmark's own inboxes: the worst case for the ready query. */
 async function seedHistory(databaseUrl: string, prefix: string, count: number) {
