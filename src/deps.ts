@@ -2,13 +2,13 @@ import { sql } from 'drizzle-orm';
 import { AgentCache } from './auth/agent-cache.js';
 import { KeyCache } from './auth/api-key.js';
 import { SecretBox } from './auth/crypto.js';
-import { FailureCounts } from './auth/failure.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { SigningKeyCache } from './auth/signing-keys.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
+import { type Metrics, noMetrics } from './observe/metrics.js';
 import type { Policy } from './policy/load.js';
 import { VERSION } from './version.js';
 
@@ -34,7 +34,7 @@ export interface Deps {
   /** Read per request (never destructured once), so a reload can replace it. */
   policy: Policy;
   audit: AuditSink;
-  authFailures: FailureCounts;
+  metrics: Metrics;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
   ping(): Promise<void>;
@@ -52,7 +52,6 @@ export function createSecurity(config: Config, db: Db, logger: Logger, clock: Cl
     secrets,
     jwt: config.jwt ? new JwtVerifier(config.jwt) : undefined,
     audit: new BufferedAuditLog(db, logger, () => clock.now()),
-    authFailures: new FailureCounts(),
   } satisfies Partial<Deps>;
 }
 
@@ -62,10 +61,19 @@ export interface DepsParts {
   logger: Logger;
   policy: Policy;
   clock?: Clock;
+  /** Node passes prom-client's; none elsewhere. */
+  metrics?: Metrics;
 }
 
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
-export function createDeps({ config, db, logger, policy, clock = systemClock }: DepsParts): Deps {
+export function createDeps({
+  config,
+  db,
+  logger,
+  policy,
+  clock = systemClock,
+  metrics = noMetrics,
+}: DepsParts): Deps {
   return {
     config,
     db,
@@ -73,6 +81,7 @@ export function createDeps({ config, db, logger, policy, clock = systemClock }: 
     logger,
     ...createSecurity(config, db, logger, clock),
     policy,
+    metrics,
     version: VERSION,
     ping: async () => {
       await db.execute(sql`select 1`);

@@ -7,6 +7,8 @@ import { inboxStats } from '../inbox/inspect.js';
 import { renderDelivery } from '../inbox/message-row.js';
 import { leaseNext } from '../inbox/pull.js';
 import { reclaimInbox } from '../inbox/sweep.js';
+import { observeExpiry } from '../inbox/sweeper.js';
+import { observe } from '../observe/events.js';
 import { AgentParam, credentials, json, pick, secondsQuery } from './common.js';
 
 export const DeliverySchema = envelopeSchema
@@ -78,7 +80,14 @@ export function inboxRoutes(deps: Deps) {
       requireInbox(c.get('principal'), id);
       const row = await leaseNext(db, id, c.req.valid('query').visibility_timeout);
       if (!row) return c.body(null, 204);
-      return c.json(renderDelivery(row), 200);
+      const delivery = renderDelivery(row);
+      const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
+      observe(
+        deps,
+        { kind: 'message.leased', agentId: id, messageId, leaseUntil, attempts, via: 'pull' },
+        c.get('requestId'),
+      );
+      return c.json(delivery, 200);
     })
     .openapi(stats, async (c) => {
       const { id } = c.req.valid('param');
@@ -88,6 +97,8 @@ export function inboxRoutes(deps: Deps) {
     .openapi(reclaim, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      return c.json({ reclaimed: (await reclaimInbox(db, id)).length }, 200);
+      const reclaimed = await reclaimInbox(db, id);
+      for (const m of reclaimed) observeExpiry(deps, m);
+      return c.json({ reclaimed: reclaimed.length }, 200);
     });
 }

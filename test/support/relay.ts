@@ -2,8 +2,10 @@ import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/observe/logger.js';
+import { createNodeMetrics } from '../../src/observe/node-metrics.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { envelope, sleep } from './envelope.js';
+import { parsePrometheus } from './prometheus.js';
 import { openTestDatabase } from './test-database.js';
 
 export { envelope, sleep };
@@ -45,6 +47,7 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     // Its own clock, so a test may move time for this relay alone.
     clock: { now: () => Date.now() },
+    metrics: createNodeMetrics({ maxSeries: config.metricsMaxSeries, processMetrics: false }),
   });
   const app = createApp(deps);
 
@@ -98,6 +101,13 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
   const stats = async (agent: Agent) =>
     (await call('GET', `/v1/agents/${agent.id}/inbox/stats`, { token: agent.apiKey })).body;
 
+  /** GET /metrics, parsed. */
+  const metrics = async () => {
+    const r = await call<string>('GET', '/metrics', { token: null });
+    if (r.status !== 200) throw new Error(`GET /metrics: ${r.status}`);
+    return parsePrometheus(r.body);
+  };
+
   return {
     app,
     deps,
@@ -110,6 +120,7 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
     ack,
     nack,
     stats,
+    metrics,
     close: async () => {
       await deps.audit.flush();
       await database.close();
