@@ -1,7 +1,7 @@
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps } from '../../src/deps.js';
-import { silentLogger } from '../../src/observe/logger.js';
+import { type Logger, silentLogger } from '../../src/observe/logger.js';
 import { createNodeMetrics } from '../../src/observe/node-metrics.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { envelope, sleep } from './envelope.js';
@@ -37,13 +37,16 @@ export interface Agent {
  * HTTP server would call it, with helpers for the steps most tests share. `policy` is the
  * policy file's YAML text.
  */
-export async function startTestRelay(env: Record<string, string> = {}, options: { policy?: string } = {}) {
+export async function startTestRelay(
+  env: Record<string, string> = {},
+  options: { policy?: string; logger?: Logger } = {},
+) {
   const { database, url } = await openTestDatabase();
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
   const deps = createDeps({
     config,
     db: database.db,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     // Its own clock, so a test may move time for this relay alone.
     clock: { now: () => Date.now() },
