@@ -41,9 +41,10 @@ let other: Agent;
 
 beforeAll(async () => {
   relay = await startTestRelay({}, { policy: POLICY });
-  [guest, billing, reporter, other] = await Promise.all(
-    ['guest.one', 'billing.api', 'reporter.one', 'reporter.two'].map((id) => relay.registerAgent(id)),
-  );
+  guest = await relay.registerAgent('guest.one');
+  billing = await relay.registerAgent('billing.api');
+  reporter = await relay.registerAgent('reporter.one');
+  other = await relay.registerAgent('reporter.two');
 });
 afterAll(() => relay.close());
 
@@ -55,7 +56,9 @@ describe('the policy engine on SEND', () => {
     expectError(r, 403, 'policy_denied');
     expect(r.body.error.message).toContain('no-billing-from-guests');
     expect(await ready(billing)).toBe(0);
-    expect((await relay.metrics()).sum('admp_policy_denials_total', { policy_name: 'no-billing-from-guests' })).toBe(1);
+    expect(
+      (await relay.metrics()).sum('admp_policy_denials_total', { policy_name: 'no-billing-from-guests' }),
+    ).toBe(1);
     await relay.deps.audit.flush();
     const audited = await rows<{ detail: Record<string, string> }>(
       relay.db,
@@ -93,7 +96,9 @@ describe('the policy engine on SEND', () => {
     // Another sender under the same rule has a window of its own.
     expect((await relay.send(other, billing.id)).status).toBe(201);
     const scrape = await relay.metrics();
-    expect(scrape.sum('admp_policy_denials_total', { policy_name: 'chatty-reporter', reason: 'rate_limited' })).toBe(1);
+    expect(
+      scrape.sum('admp_policy_denials_total', { policy_name: 'chatty-reporter', reason: 'rate_limited' }),
+    ).toBe(1);
   });
 
   it('admits exactly the limit when many sends race for the last slots', async () => {
@@ -138,7 +143,9 @@ describe('the published policy', () => {
   });
 
   it('refuses a hand-edited row it cannot read rather than drop the rule silently', async () => {
-    await relay.db.execute(sql`insert into policy (name, action, to_agent_pattern) values ('broken', 'deny', '(')`);
+    await relay.db.execute(
+      sql`insert into policy (name, action, to_agent_pattern) values ('broken', 'deny', '(')`,
+    );
     await expect(readStoredPolicy(relay.db)).rejects.toThrow(/policy row broken/);
     await relay.db.execute(sql`delete from policy where name = 'broken'`);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstMatch } from './evaluate.js';
-import { type PolicySubject, PolicyError, parsePolicy } from './load.js';
+import { PolicyError, type PolicySubject, parsePolicy } from './load.js';
 
 const subject = (over: Partial<PolicySubject> = {}): PolicySubject => ({
   from: 'auth.backend',
@@ -12,7 +12,8 @@ const subject = (over: Partial<PolicySubject> = {}): PolicySubject => ({
 });
 
 const rules = (yaml: string) => parsePolicy(`policies:\n${yaml}`);
-const matchName = (yaml: string, over: Partial<PolicySubject> = {}) => firstMatch(rules(yaml), subject(over)).name;
+const matchName = (yaml: string, over: Partial<PolicySubject> = {}) =>
+  firstMatch(rules(yaml), subject(over)).name;
 
 describe('policy evaluation', () => {
   it('allows everything with the built-in default at priority 999 when there are no rules', () => {
@@ -21,7 +22,8 @@ describe('policy evaluation', () => {
   });
 
   it('matches each pattern field against its own part of the message', () => {
-    const only = (field: string, pattern: string) => `  - { name: r, action: deny, ${field}: '${pattern}' }\n`;
+    const only = (field: string, pattern: string) =>
+      `  - { name: r, action: deny, ${field}: '${pattern}' }\n`;
     expect(matchName(only('from_agent_pattern', '^auth\\.'))).toBe('r');
     expect(matchName(only('from_agent_pattern', '^billing\\.'))).toBe('default');
     expect(matchName(only('to_agent_pattern', '^billing\\.'))).toBe('r');
@@ -66,7 +68,10 @@ describe('policy evaluation', () => {
       '  - { name: defaults, action: deny }\n' +
       '  - { name: later, priority: 101, action: allow }\n';
     expect(matchName(yaml)).toBe('defaults');
-    expect(rules(yaml).written.find((r) => r.name === 'defaults')).toMatchObject({ priority: 100, enabled: true });
+    expect(rules(yaml).written.find((r) => r.name === 'defaults')).toMatchObject({
+      priority: 100,
+      enabled: true,
+    });
   });
 
   it('puts the built-in default after a file rule of priority 999', () => {
@@ -74,7 +79,10 @@ describe('policy evaluation', () => {
   });
 
   it('carries rate_limit_per_hour and max_size_kb on the matching rule', () => {
-    const rule = firstMatch(rules('  - { name: r, action: allow, rate_limit_per_hour: 5, max_size_kb: 2 }\n'), subject());
+    const rule = firstMatch(
+      rules('  - { name: r, action: allow, rate_limit_per_hour: 5, max_size_kb: 2 }\n'),
+      subject(),
+    );
     expect(rule).toMatchObject({ rate_limit_per_hour: 5, max_size_kb: 2 });
   });
 });
@@ -99,7 +107,9 @@ describe('a policy file that is wrong', () => {
         '  - { action: allow }\n',
     );
     expect(found).toEqual([
-      expect.stringMatching(/^policies\[1\] \(bad-regex\)\.subject_pattern: must be a valid regular expression/),
+      expect.stringMatching(
+        /^policies\[1\] \(bad-regex\)\.subject_pattern: must be a valid regular expression/,
+      ),
       expect.stringMatching(/^policies\[2\] \(bad-action\)\.priority: /),
       expect.stringMatching(/^policies\[2\] \(bad-action\)\.action: /),
       expect.stringMatching(/^policies\[3\]\.name: /),
@@ -107,14 +117,18 @@ describe('a policy file that is wrong', () => {
   });
 
   it('refuses unknown fields, duplicate names, and limits that are not positive integers', () => {
-    expect(problems('policies:\n  - { name: r, action: allow, max_size: 3 }\n')[0]).toMatch(/policies\[0\] \(r\)/);
+    expect(problems('policies:\n  - { name: r, action: allow, max_size: 3 }\n')[0]).toMatch(
+      /policies\[0\] \(r\)/,
+    );
     expect(problems('policies:\n  - { name: r, action: allow }\n  - { name: r, action: deny }\n')[0]).toMatch(
       /policies\[1\] \(r\)\.name: duplicate rule name r/,
     );
     expect(problems('policies:\n  - { name: r, action: allow, rate_limit_per_hour: 0 }\n')[0]).toMatch(
       /rate_limit_per_hour/,
     );
-    expect(problems('policies:\n  - { name: r, action: allow, max_size_kb: 1.5 }\n')[0]).toMatch(/max_size_kb/);
+    expect(problems('policies:\n  - { name: r, action: allow, max_size_kb: 1.5 }\n')[0]).toMatch(
+      /max_size_kb/,
+    );
     expect(problems('policies: {}\n')[0]).toMatch(/^policies: /);
   });
 });
