@@ -255,3 +255,37 @@ describe('/metrics (FR-37)', () => {
     expect(after.sum('admp_inbox_size', { agent_id: 'obs.d', status: 'dead' })).toBe(1);
   });
 });
+
+describe('/metrics with METRICS_TOKEN, and audit retention', () => {
+  it('wants the bearer token when one is set', async () => {
+    const guarded = await startTestRelay({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    try {
+      expectError(await guarded.call('GET', '/metrics', { token: null }), 401, 'unauthorized');
+      expectError(
+        await guarded.call('GET', '/metrics', { token: 'wrong-token-0123456789' }),
+        401,
+        'unauthorized',
+      );
+      const r = await guarded.call<string>('GET', '/metrics', { token: 'metrics-token-0123456789' });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toContain('text/plain');
+      expect(r.body).toContain('# TYPE admp_messages_sent_total counter');
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('deletes audit rows older than AUDIT_RETENTION_SEC in the TTL sweep, and keeps newer ones', async () => {
+    const short = await startTestRelay({ AUDIT_RETENTION_SEC: '3600' });
+    try {
+      await short.db.execute(
+        sql`insert into audit_log (at, event) values (now() - interval '2 hours', 'old'), (now(), 'new')`,
+      );
+      await sweepOnce(short.deps, 'ttl');
+      const left = await rows<{ event: string }>(short.db, sql`select event from audit_log order by id`);
+      expect(left.map((r) => r.event)).toEqual(['new']);
+    } finally {
+      await short.close();
+    }
+  });
+});
