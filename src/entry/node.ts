@@ -39,7 +39,7 @@ async function main() {
   // one this process enforces whatever another published (or the defaults).
   if (fromFile) await publishPolicy(database.db, fromFile);
   const policy = fromFile ?? (await readStoredPolicy(database.db));
-  const metrics = createNodeMetrics({ maxSeries: config.metricsMaxSeries });
+  const metrics = config.metricsEnabled ? createNodeMetrics({ maxSeries: config.metricsMaxSeries }) : undefined;
   const deps = createDeps({ config, db: database.db, logger, policy, metrics });
   const policySync = new PolicyRefresher(deps, config.policyRefreshSec * 1000);
   const policyRefresh = setInterval(
