@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PANELS } from '../scripts/write-grafana-dashboard.js';
 import { rows } from '../src/db/database.js';
 import { sweepOnce } from '../src/inbox/sweeper.js';
 import { createPinoLogger } from '../src/observe/pino-logger.js';
@@ -287,5 +288,16 @@ describe('/metrics with METRICS_TOKEN, and audit retention', () => {
     } finally {
       await short.close();
     }
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  it('queries only metrics the relay exposes', async () => {
+    const exposed = (await relay.metrics()).names();
+    const queried = new Set(
+      PANELS.flatMap((p) => p.exprs.flatMap(([, expr]) => expr.match(/admp_[a-z_]+/g) ?? [])),
+    );
+    expect(queried.size).toBeGreaterThan(8);
+    for (const name of queried) expect(exposed, name).toContain(name);
   });
 });
