@@ -56,7 +56,7 @@ describe('ordering', () => {
     for (;;) {
       const r = await relay.pull(to);
       if (r.status === 204) break;
-      (bySender[r.body.from] ??= []).push(seqOf(r.body));
+      bySender[r.body.from] = [...(bySender[r.body.from] ?? []), seqOf(r.body)];
       await relay.ack(to, r.body.id, r.body.lease_id);
     }
     const inOrder = Array.from({ length: 20 }, (_, i) => i);
