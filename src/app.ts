@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { broadcastRoutes } from './routes/broadcast.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -85,6 +86,7 @@ export function createApp(deps: Deps) {
   v1.route('/', messageRoutes(deps));
   v1.route('/', inboxRoutes(deps));
   v1.route('/', sessionRoutes(deps));
+  v1.route('/', broadcastRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);
