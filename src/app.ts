@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { broadcastRoutes } from './routes/broadcast.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -16,6 +17,8 @@ import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { operationOf } from './routes/operations.js';
 import { registerSecuritySchemes } from './routes/security-schemes.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { socketRoutes } from './routes/ws.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
 
@@ -72,6 +75,8 @@ export function createApp(deps: Deps) {
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
+  // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.
+  app.route('/', socketRoutes(deps));
 
   const v1 = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   v1.use(authenticate(deps));
@@ -80,6 +85,8 @@ export function createApp(deps: Deps) {
   v1.route('/', signingKeyRoutes(deps));
   v1.route('/', messageRoutes(deps));
   v1.route('/', inboxRoutes(deps));
+  v1.route('/', sessionRoutes(deps));
+  v1.route('/', broadcastRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

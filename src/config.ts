@@ -38,6 +38,9 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_MAX_SERIES: z.coerce.number().int().min(10).max(1_000_000).default(2000),
   SHUTDOWN_TIMEOUT_SEC: seconds(10),
+  HEARTBEAT_INTERVAL_SEC: z.coerce.number().int().min(1).max(3600).default(30),
+  WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(10),
+  NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).max(1000).default(10),
   NEON_WS_PROXY: z
     .string()
     .regex(/^(?![a-z]+:\/\/)\S+$/, 'must be host[:port][/path], without a scheme')
@@ -83,6 +86,12 @@ export interface Config {
   /** Series per metric before agent labels fold into `_other` (src/observe/series-guard.ts). */
   metricsMaxSeries: number;
   shutdownTimeoutSec: number;
+  /** Sessions and WebSockets: a session lives two of these without a heartbeat; sockets are pinged at this rate. */
+  heartbeatIntervalSec: number;
+  /** Pushes a WebSocket may hold unacked; further messages wait in the inbox until one is settled. */
+  wsMaxInFlight: number;
+  /** Cross-process wake-ups are batched into at most one NOTIFY per this many milliseconds. */
+  notifyDebounceMs: number;
   /** Workers only: how @neondatabase/serverless reaches PostgreSQL (docs/deploy-workers.md). */
   neon: { wsProxy: string | undefined; wsSecure: boolean; httpEndpoint: string | undefined };
 }
@@ -141,6 +150,9 @@ export function parseConfig(env: Env): Config {
     metricsToken: e.METRICS_TOKEN,
     metricsMaxSeries: e.METRICS_MAX_SERIES,
     shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT_SEC,
+    heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
+    wsMaxInFlight: e.WS_MAX_IN_FLIGHT,
+    notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,
     neon: {
       wsProxy: e.NEON_WS_PROXY,
       wsSecure: e.NEON_WS_SECURE === 'true',

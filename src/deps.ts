@@ -10,6 +10,8 @@ import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
 import { type Metrics, noMetrics } from './observe/metrics.js';
 import type { Policy } from './policy/load.js';
+import type { SocketGateway } from './realtime/gateway.js';
+import { type Hub, LocalHub } from './realtime/hub.js';
 import { VERSION } from './version.js';
 
 export interface Clock {
@@ -34,6 +36,10 @@ export interface Deps {
   /** Read per request (never destructured once), so a reload can replace it. */
   policy: Policy;
   audit: AuditSink;
+  /** Wakes long-polls and WebSockets waiting on an inbox; across processes where the runtime can. */
+  hub: Hub;
+  /** Serves GET /v1/agents/{id}/ws; undefined where the runtime offers no WebSockets. */
+  sockets: SocketGateway | undefined;
   metrics: Metrics;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
@@ -63,28 +69,30 @@ export interface DepsParts {
   clock?: Clock;
   /** Node passes prom-client's; none elsewhere. */
   metrics?: Metrics;
+  /** Defaults to a hub that wakes this process only, right for PGlite (one process). */
+  hub?: Hub;
+  /** Built from the finished deps, since a connection needs the database, the hub and the config. */
+  sockets?: (deps: Deps) => SocketGateway;
 }
 
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
-export function createDeps({
-  config,
-  db,
-  logger,
-  policy,
-  clock = systemClock,
-  metrics = noMetrics,
-}: DepsParts): Deps {
-  return {
+export function createDeps(parts: DepsParts): Deps {
+  const { config, db, logger, policy, clock = systemClock, metrics = noMetrics } = parts;
+  const deps: Deps = {
     config,
     db,
     clock,
     logger,
     ...createSecurity(config, db, logger, clock),
     policy,
+    hub: parts.hub ?? new LocalHub(),
+    sockets: undefined,
     metrics,
     version: VERSION,
     ping: async () => {
       await db.execute(sql`select 1`);
     },
   };
+  deps.sockets = parts.sockets?.(deps);
+  return deps;
 }

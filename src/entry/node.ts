@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig } from '../config.js';
 import { openNodeDatabase } from '../db/node-database.js';
@@ -9,6 +10,8 @@ import { createNodeMetrics } from '../observe/node-metrics.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
 import { type Policy, PolicyError, parsePolicy } from '../policy/load.js';
 import { PolicyRefresher, publishPolicy, readStoredPolicy } from '../policy/store.js';
+import { NodeGateway } from '../realtime/node-gateway.js';
+import { PgHub } from '../realtime/node-hub.js';
 import { VERSION } from '../version.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
@@ -39,8 +42,27 @@ async function main() {
   // one this process enforces whatever another published (or the defaults).
   if (fromFile) await publishPolicy(database.db, fromFile);
   const policy = fromFile ?? (await readStoredPolicy(database.db));
-  const metrics = config.metricsEnabled ? createNodeMetrics({ maxSeries: config.metricsMaxSeries }) : undefined;
-  const deps = createDeps({ config, db: database.db, logger, policy, metrics });
+  const metrics = config.metricsEnabled
+    ? createNodeMetrics({ maxSeries: config.metricsMaxSeries })
+    : undefined;
+  // PGlite is one process, so waking waiters in this process reaches all of them; PostgreSQL
+  // may have several relays, which hear of each other's messages through LISTEN/NOTIFY.
+  const hub = config.databaseUrl
+    ? await PgHub.start({ url: config.databaseUrl, logger, debounceMs: config.notifyDebounceMs })
+    : undefined;
+  let gateway: NodeGateway | undefined;
+  const deps = createDeps({
+    config,
+    db: database.db,
+    logger,
+    policy,
+    metrics,
+    hub,
+    sockets: (d) => {
+      gateway = new NodeGateway(d);
+      return gateway;
+    },
+  });
   const policySync = new PolicyRefresher(deps, config.policyRefreshSec * 1000);
   const policyRefresh = setInterval(
     () => void policySync.refresh(Date.now()),
@@ -68,7 +90,8 @@ async function main() {
     }, seconds * 1000);
   });
 
-  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+  const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
+  const server = serve({ fetch: app.fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {
         port: info.port,
@@ -92,7 +115,10 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
+    // Open sockets would hold server.close() open forever; clients reconnect elsewhere.
+    gateway?.closeAll();
     server.close(async () => {
+      await deps.hub.close();
       await deps.audit.flush();
       await database.close();
       logger.info({}, 'stopped');

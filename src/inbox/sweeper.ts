@@ -3,9 +3,10 @@ import { purgeAdmissions } from '../auth/admission.js';
 import type { Deps } from '../deps.js';
 import { observe } from '../observe/events.js';
 import { purgeHourlySlots } from '../policy/rate-limit.js';
+import { purgeSessions } from '../realtime/sessions.js';
 import { expireTtl, purgeFinished, reclaimExpired, type SweptMessage } from './sweep.js';
 
-type SweepDeps = Pick<Deps, 'db' | 'logger' | 'config' | 'metrics' | 'audit'>;
+type SweepDeps = Pick<Deps, 'db' | 'logger' | 'config' | 'metrics' | 'audit' | 'hub'>;
 
 /** A lease that ran out: back to ready with an attempt spent, or dead (FR-21). */
 export function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
@@ -13,11 +14,20 @@ export function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
   observe(deps, { ...event, attempts: m.attempts, status: m.status });
 }
 
+/** Wakes each inbox that got messages back, once, however many: the hub batches further across processes. */
+export function wakeReturned(deps: Pick<Deps, 'hub'>, returned: SweptMessage[]): void {
+  const ready = new Set<string>();
+  for (const m of returned) if (m.status === 'delivered') ready.add(m.to_agent_id);
+  for (const agentId of ready) deps.hub.notify(agentId);
+}
+
 /** One pass of every sweep; Node's timers and the Workers' Cron Trigger both call this. */
 export async function sweepOnce(deps: SweepDeps, which: 'leases' | 'ttl') {
   const { db, logger, config } = deps;
   if (which === 'leases') {
-    for (const m of await reclaimExpired(db)) observeExpiry(deps, m);
+    const returned = await reclaimExpired(db);
+    for (const m of returned) observeExpiry(deps, m);
+    wakeReturned(deps, returned);
     return;
   }
   for (const m of await expireTtl(db))
@@ -26,6 +36,7 @@ export async function sweepOnce(deps: SweepDeps, which: 'leases' | 'ttl') {
   if (purged.length) logger.debug({ count: purged.length }, 'purged finished messages past retention');
   await purgeAdmissions(db);
   await purgeHourlySlots(db);
+  await purgeSessions(db);
   if (config.auditRetentionSec > 0) {
     // Bounded like the other sweeps, so a long-neglected log is trimmed over several passes.
     await db.execute(sql`

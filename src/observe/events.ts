@@ -51,7 +51,9 @@ export type RelayEvent =
   | { kind: 'policy.denied'; from: string; to: string; policyName: string; reason: DenialReason }
   | { kind: 'auth.failure'; agentId: string | null; reason: FailureReason; detail: Record<string, unknown> };
 
-type ObserveDeps = Pick<Deps, 'logger' | 'metrics' | 'audit'> & { config: Pick<Deps['config'], 'auditMessages'> };
+type ObserveDeps = Pick<Deps, 'logger' | 'metrics' | 'audit'> & {
+  config: Pick<Deps['config'], 'auditMessages'>;
+};
 
 // Without AUDIT_MESSAGES, the audit log keeps who was refused and why, not every delivery step.
 const SECURITY_EVENTS = new Set<RelayEvent['kind']>(['policy.denied', 'auth.failure']);

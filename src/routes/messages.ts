@@ -163,6 +163,7 @@ export function messageRoutes(deps: Deps) {
         signedWith,
       });
       if (result.created) {
+        deps.hub.notify(to);
         const { type, subject, correlation_id = null } = envelope;
         const event = { kind: 'message.sent', messageId: result.messageId, from, to, type, subject } as const;
         observe(deps, { ...event, correlationId: correlation_id, policy, via: 'send' }, requestId);
@@ -178,6 +179,8 @@ export function messageRoutes(deps: Deps) {
         leaseId: c.req.valid('query').lease_id,
       });
       if (!acked) throw notLeased(id, mid);
+      // A WebSocket holding this message in flight frees its slot.
+      deps.hub.notify(id);
       observe(
         deps,
         { kind: 'message.acked', agentId: id, messageId: mid, ...acked, via: 'ack' },
@@ -195,6 +198,7 @@ export function messageRoutes(deps: Deps) {
           ? await releaseLease(db, ref, reason ?? 'Nacked')
           : await extendLease(db, ref, extend);
       if (!row) throw notLeased(id, mid);
+      if (row.status !== 'leased') deps.hub.notify(id);
       const messageId = mid.toLowerCase();
       observe(
         deps,
@@ -237,6 +241,9 @@ export function messageRoutes(deps: Deps) {
         now: clock.now(),
       });
       if (!replied.repeat) {
+        // The sender may be waiting for the answer; a socket of this inbox has a slot free.
+        deps.hub.notify(replied.to);
+        deps.hub.notify(id);
         const requestId = c.get('requestId');
         const { leaseSec, deliverySec } = replied;
         observe(
