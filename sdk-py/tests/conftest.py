@@ -67,6 +67,8 @@ def relay() -> Iterator[Relay]:
         "JWT_SECRET": JWT_SECRET,
         "NODE_ENV": "development",
         "LOG_LEVEL": "warn",
+        # Pings every second, so the suite sees the client answer them.
+        "HEARTBEAT_INTERVAL_SEC": "1",
     }
     log = open(os.path.join(data_dir, "relay.log"), "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

@@ -145,7 +145,8 @@ class Subscription:
         core = self._client._core
         attempt = 0
         while True:
-            url, headers = core.authenticate(p.PreparedRequest("GET", core.inbox("/ws")))
+            path = core.inbox(f"/ws?visibility_timeout={int(self._lease_duration)}")
+            url, headers = core.authenticate(p.PreparedRequest("GET", path))
             try:
                 async with connect(
                     "ws" + url[len("http") :], additional_headers=headers, open_timeout=core.timeout
@@ -187,6 +188,8 @@ class Subscription:
             message = Message.model_validate(frame["message"])
             self._client._remember(message)
             await self._queue.put((message, ws))
+        elif kind == "error":
+            logger.warning("relay refused a frame: %s %s", frame.get("code"), frame.get("message"))
         return False
 
     async def _work(self) -> None:
