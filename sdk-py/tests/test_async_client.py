@@ -91,7 +91,9 @@ async def test_nack_gives_back_or_extends_the_lease(sender: ADMPClient, worker: 
     assert again is not None and again.id == first.id and again.attempts == 1
 
 
-async def test_reply_reaches_the_sender_through_wait_for_reply(sender: ADMPClient, worker: ADMPClient) -> None:
+async def test_reply_reaches_the_sender_through_wait_for_reply(
+    sender: ADMPClient, worker: ADMPClient
+) -> None:
     request_id = await sender.send(worker.agent_id, "task.request", "add", {"a": 1, "b": 2})
     request = await worker.pull()
     assert request is not None

@@ -126,9 +126,7 @@ async def test_messages_acks_a_finished_body_and_nacks_a_raising_one(
                     raise RuntimeError("fails on the second")
 
     async def settled() -> bool:
-        return (await sender.status(first)).status == "acked" and (
-            await sender.status(second)
-        ).attempts == 1
+        return (await sender.status(first)).status == "acked" and (await sender.status(second)).attempts == 1
 
     await eventually(settled)
 
