@@ -110,6 +110,8 @@ async def test_a_wrong_key_ends_the_websocket_subscription_with_an_authenticatio
     async with ADMPClient(relay_url=relay.url, agent_id=bob.agent_id, api_key="admp_0_wrong") as client:
         subscription = client.subscribe(handle)
         with pytest.raises(AuthenticationError):
+            await subscription.wait_connected(10)
+        with pytest.raises(AuthenticationError):
             await asyncio.wait_for(subscription.wait(), 10)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Optional, T
 
 from . import _protocol as p
 from ._retry import backoff
-from .errors import APIError, AuthenticationError, NotFoundError, PermissionDeniedError
+from .errors import APIError, AuthenticationError, NotFoundError, PermissionDeniedError, TimeoutError
 from .models import Message
 
 if TYPE_CHECKING:
@@ -76,10 +76,24 @@ class Subscription:
         return self._receiver.done()
 
     async def wait_connected(self, timeout: Optional[float] = None) -> None:
-        """Wait until the WebSocket has been welcomed (returns at once for ``poll``)."""
+        """Wait until the WebSocket has been welcomed (returns at once for ``poll``).
+
+        Raises:
+            APIError: the subscription ended first (say, on bad credentials).
+            TimeoutError: not connected within ``timeout`` seconds.
+        """
         if self._transport == "poll":
             return
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        connected = asyncio.ensure_future(self._connected.wait())
+        done, _ = await asyncio.wait(
+            {connected, self._receiver}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if connected in done:
+            return
+        connected.cancel()
+        if self._error is not None:
+            raise self._error
+        raise TimeoutError(f"not connected within {timeout} s", code="timeout")
 
     async def wait(self) -> None:
         """Wait until the subscription ends; re-raise the error that ended it, if any."""
