@@ -32,6 +32,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'sdk-js', include: ['sdk-js/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         plugins: [cloudflareTest(workerdPool)],
         test: {
           name: 'workerd',

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ADMIN_KEY,
+  type RelayProcess,
+  request,
+  spawnRelay,
+  stopRelay,
+} from '../../../test/process/relay-process.js';
+import { ADMPClient, type ClientOptions } from '../../src/index.js';
+
+export { ADMIN_KEY, request };
+
+export const JWT_SECRET = 'sdk-js-test-jwt-secret-0123456789abcdef';
+
+/**
+ * A real relay process on embedded PGlite, with its data in a directory of its own, so that it
+ * can be stopped and started again on the same port with the same messages.
+ */
+export class LiveRelay {
+  relay: RelayProcess | undefined;
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'admp-sdk-js-'));
+  port: number | undefined;
+
+  get url(): string {
+    if (!this.relay) throw new Error('relay not started');
+    return this.relay.url;
+  }
+
+  async start(): Promise<void> {
+    this.relay = await spawnRelay({
+      env: {
+        ADMP_DATA_DIR: this.dataDir,
+        JWT_SECRET,
+        ...(this.port ? { PORT: String(this.port) } : {}),
+      },
+      healthTimeoutMs: 40_000,
+    });
+    this.port = this.relay.port;
+  }
+
+  /** Stops the process (SIGTERM, as an orchestrator would) and waits for it to exit. */
+  async stop(): Promise<void> {
+    this.relay?.kill('SIGTERM');
+    await this.relay?.exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await stopRelay(this.relay);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Registers an agent; returns its id, API key and HMAC secret. */
+  async register(prefix: string): Promise<{ agentId: string; apiKey: string; hmacSecret: string }> {
+    const agentId = `${prefix}.${crypto.randomUUID().slice(0, 8)}`;
+    const r = await request(this.url, 'POST', '/v1/agents', ADMIN_KEY, { agent_id: agentId });
+    if (r.status !== 201) throw new Error(`register ${agentId}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { agentId, apiKey: r.body.api_key, hmacSecret: r.body.hmac_secret };
+  }
+
+  /** A client for a freshly registered agent, authenticated by API key unless told otherwise. */
+  async client(prefix: string, options: Partial<ClientOptions> = {}): Promise<ADMPClient> {
+    const agent = await this.register(prefix);
+    return new ADMPClient({ relayUrl: this.url, agentId: agent.agentId, apiKey: agent.apiKey, ...options });
+  }
+}
