@@ -32,7 +32,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'sdk-js', include: ['sdk-js/test/**/*.test.ts'] },
+        test: {
+          name: 'sdk-js',
+          include: ['sdk-js/test/**/*.test.ts'],
+          globalSetup: ['sdk-js/test/support/global-relay.ts'],
+        },
       },
       {
         extends: true,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ADMPClient,
   AuthenticationError,
@@ -7,18 +7,16 @@ import {
   TimeoutError,
   ValidationError,
 } from '../src/index.js';
-import { LiveRelay } from './support/live-relay.js';
+import { must, sharedRelay } from './support/live-relay.js';
 
-const live = new LiveRelay();
+const live = sharedRelay();
 let sender: ADMPClient;
 let worker: ADMPClient;
 
 beforeAll(async () => {
-  await live.start();
   sender = await live.client('sender');
   worker = await live.client('worker');
 });
-afterAll(() => live.dispose());
 
 const task = (subject = 'create_user', body: Record<string, unknown> = { email: 'a@example.com' }) => ({
   to: worker.agentId,
@@ -44,7 +42,7 @@ describe('ADMPClient against a live relay', () => {
       attempts: 0,
     });
     expect(msg?.lease_id).toMatch(/^[0-9a-f-]{36}$/);
-    await worker.ack(msg!);
+    await worker.ack(must(msg));
     expect((await sender.status(id)).status).toBe('acked');
     expect(await worker.pull()).toBeNull();
   });
@@ -55,30 +53,30 @@ describe('ADMPClient against a live relay', () => {
     const first = await worker.pull();
     const second = await worker.pull();
     expect([first?.id, second?.id]).toEqual([a, b]);
-    await worker.ack(first!);
-    await worker.ack(second!.id);
+    await worker.ack(must(first));
+    await worker.ack(must(second).id);
   });
 
   it('NACK gives the message back with one more attempt; NACK with extend keeps the lease', async () => {
     const id = await sender.send(task('retry-me'));
     const first = await worker.pull();
-    const extended = await worker.nack(first!, { extend: 120 });
+    const extended = await worker.nack(must(first), { extend: 120 });
     expect(extended.status).toBe('leased');
-    expect(Date.parse(extended.lease_until!)).toBeGreaterThan(Date.parse(first!.lease_until));
-    const released = await worker.nack(first!);
+    expect(Date.parse(must(extended.lease_until))).toBeGreaterThan(Date.parse(must(first).lease_until));
+    const released = await worker.nack(must(first));
     expect(released).toMatchObject({ status: 'delivered', attempts: 1 });
     const again = await worker.pull();
     expect(again).toMatchObject({ id, attempts: 1 });
     // The first lease is gone: settling with it is refused.
-    await expect(worker.ack(first!)).rejects.toBeInstanceOf(NotFoundError);
-    await worker.ack(again!);
+    await expect(worker.ack(must(first))).rejects.toBeInstanceOf(NotFoundError);
+    await worker.ack(must(again));
   });
 
   it('reply reaches the sender, and waitForReply returns it by the request id', async () => {
     const id = await sender.send(task('lookup'));
     const waiting = sender.waitForReply(id, { timeoutMs: 15_000 });
     const request = await worker.pull();
-    const replyId = await worker.reply(request!, { result: { user_id: 42 } });
+    const replyId = await worker.reply(must(request), { result: { user_id: 42 } });
     const reply = await waiting;
     expect(reply).toMatchObject({
       id: replyId,
@@ -96,17 +94,17 @@ describe('ADMPClient against a live relay', () => {
     const first = await worker.pull();
     const second = await worker.pull();
     // Answer in reverse order: each wait must still get its own.
-    await worker.reply(second!, { error: { code: 'nope', message: 'cannot' } });
-    await worker.reply(first!, { result: { ok: true } });
+    await worker.reply(must(second), { error: { code: 'nope', message: 'cannot' } });
+    await worker.reply(must(first), { result: { ok: true } });
     const [ra, rb] = await Promise.all(waits);
-    expect(ra).toMatchObject({ correlation_id: first!.id, type: 'task.result' });
-    expect(rb).toMatchObject({ correlation_id: second!.id, type: 'task.error' });
+    expect(ra).toMatchObject({ correlation_id: must(first).id, type: 'task.result' });
+    expect(rb).toMatchObject({ correlation_id: must(second).id, type: 'task.error' });
   });
 
   it('waitForReply follows a correlation id the request carried', async () => {
     const id = await sender.send({ ...task('conversation'), correlationId: 'conv-7' });
     const waiting = sender.waitForReply(id, { timeoutMs: 15_000 });
-    await worker.reply((await worker.pull())!, { result: { turn: 2 } });
+    await worker.reply(must(await worker.pull()), { result: { turn: 2 } });
     expect(await waiting).toMatchObject({ correlation_id: 'conv-7', body: { turn: 2 } });
   });
 

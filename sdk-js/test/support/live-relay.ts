@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import {
   ADMIN_KEY,
   type RelayProcess,
@@ -8,22 +9,69 @@ import {
   spawnRelay,
   stopRelay,
 } from '../../../test/process/relay-process.js';
-import { ADMPClient, type ClientOptions } from '../../src/index.js';
+import { ADMPClient, type ClientOptions, type Message } from '../../src/index.js';
 
 export { ADMIN_KEY, request };
 
 export const JWT_SECRET = 'sdk-js-test-jwt-secret-0123456789abcdef';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sdkRelayUrl: string;
+  }
+}
+
+/** Registers agents on a relay and builds clients for them. */
+export class Agents {
+  readonly #url: string | undefined;
+
+  constructor(url?: string) {
+    this.#url = url;
+  }
+
+  get url(): string {
+    if (!this.#url) throw new Error('no relay url');
+    return this.#url;
+  }
+
+  /** Registers an agent; returns its id, API key and HMAC secret. */
+  async register(prefix: string): Promise<{ agentId: string; apiKey: string; hmacSecret: string }> {
+    const agentId = `${prefix}.${crypto.randomUUID().slice(0, 8)}`;
+    const r = await request(this.url, 'POST', '/v1/agents', ADMIN_KEY, { agent_id: agentId });
+    if (r.status !== 201) throw new Error(`register ${agentId}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { agentId, apiKey: r.body.api_key, hmacSecret: r.body.hmac_secret };
+  }
+
+  /** A client for a freshly registered agent, authenticated by API key unless told otherwise. */
+  async client(prefix: string, options: Partial<ClientOptions> = {}): Promise<ADMPClient> {
+    const agent = await this.register(prefix);
+    return new ADMPClient({ relayUrl: this.url, agentId: agent.agentId, apiKey: agent.apiKey, ...options });
+  }
+}
+
+/** The relay the sdk-js project's global setup started for every test file. */
+export function sharedRelay(): Agents {
+  return new Agents(inject('sdkRelayUrl'));
+}
+
+/** A value that must be there, for tests: fails loudly instead of asserting it away. */
+export function must<T>(value: T | null | undefined, what = 'a message'): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}`);
+  return value;
+}
+
+export type { Message };
+
 /**
  * A real relay process on embedded PGlite, with its data in a directory of its own, so that it
  * can be stopped and started again on the same port with the same messages.
  */
-export class LiveRelay {
+export class LiveRelay extends Agents {
   relay: RelayProcess | undefined;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'admp-sdk-js-'));
   port: number | undefined;
 
-  get url(): string {
+  override get url(): string {
     if (!this.relay) throw new Error('relay not started');
     return this.relay.url;
   }
@@ -54,19 +102,5 @@ export class LiveRelay {
   async dispose(): Promise<void> {
     await stopRelay(this.relay);
     rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  /** Registers an agent; returns its id, API key and HMAC secret. */
-  async register(prefix: string): Promise<{ agentId: string; apiKey: string; hmacSecret: string }> {
-    const agentId = `${prefix}.${crypto.randomUUID().slice(0, 8)}`;
-    const r = await request(this.url, 'POST', '/v1/agents', ADMIN_KEY, { agent_id: agentId });
-    if (r.status !== 201) throw new Error(`register ${agentId}: ${r.status} ${JSON.stringify(r.body)}`);
-    return { agentId, apiKey: r.body.api_key, hmacSecret: r.body.hmac_secret };
-  }
-
-  /** A client for a freshly registered agent, authenticated by API key unless told otherwise. */
-  async client(prefix: string, options: Partial<ClientOptions> = {}): Promise<ADMPClient> {
-    const agent = await this.register(prefix);
-    return new ADMPClient({ relayUrl: this.url, agentId: agent.agentId, apiKey: agent.apiKey, ...options });
   }
 }
