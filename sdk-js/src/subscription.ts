@@ -14,7 +14,7 @@ export interface SubscribeOptions {
    * WebSocket when the runtime has one and it connects, long polling otherwise.
    */
   transport?: 'auto' | 'websocket' | 'poll';
-  /** Lease length for polled messages, in seconds (default 30). */
+  /** Lease length of each message, in seconds (default 30). */
   visibilityTimeout?: number;
   /** Seconds each long poll waits for a message (default 20). */
   wait?: number;
@@ -22,7 +22,10 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
   /** Longest pause between reconnection attempts, in ms (default 30000). */
   maxReconnectDelayMs?: number;
-  /** Reconnect when the relay has sent nothing (not even a ping) for this long, in ms (default 90000). */
+  /**
+   * Reconnect when the relay has sent nothing (not even a ping) for this long, in ms (default: two
+   * of the heartbeat intervals the relay announces, plus 5 s).
+   */
   heartbeatTimeoutMs?: number;
 }
 

@@ -1,5 +1,5 @@
 import type { ADMPClient } from './client.js';
-import { APIConnectionError } from './errors.js';
+import { APIConnectionError, APIError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 import type { Running, SubscribeOptions } from './subscription.js';
 import type { Message } from './types.js';
@@ -9,10 +9,10 @@ type Resolved = NonNullable<Awaited<ReturnType<typeof resolveWebSocket>>>;
 
 /** SPEC: Realtime. Server → client frames. */
 type ServerFrame =
-  | { type: 'welcome'; session_id: string }
+  | { type: 'welcome'; session_id: string; heartbeat_interval_sec?: number }
   | { type: 'message'; message: Message }
   | { type: 'ping' }
-  | { type: string };
+  | { type: 'error'; code: string; message: string; message_id?: string };
 
 /**
  * Keeps the agent's WebSocket open until the subscription closes: answers pings, hands pushed
@@ -67,12 +67,19 @@ async function session(
   const { signal } = running;
   let ws: WebSocketLike;
   try {
-    ws = await connectWebSocket(resolved, client.transport.baseUrl, client.agentId, client.credentials);
+    ws = await connectWebSocket(
+      resolved,
+      client.transport.baseUrl,
+      client.agentId,
+      client.credentials,
+      options.visibilityTimeout,
+    );
   } catch (error) {
     running.report(error);
     return 'failed';
   }
-  const heartbeatMs = options.heartbeatTimeoutMs ?? 90_000;
+  // Until the welcome says how often the relay pings, allow for its default of 30 s.
+  let silenceMs = options.heartbeatTimeoutMs ?? 65_000;
   return new Promise((resolve) => {
     let welcomed = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -80,7 +87,7 @@ async function session(
     const arm = () => {
       clearTimeout(watchdog);
       // Silence past the heartbeat means a half-open connection: drop it and reconnect.
-      watchdog = setTimeout(() => ws.close(4000, 'heartbeat timeout'), heartbeatMs);
+      watchdog = setTimeout(() => ws.close(4000, 'heartbeat timeout'), silenceMs);
     };
     const onAbort = () => {
       // Finish the handler in progress first, so its ACK can still go over this socket.
@@ -88,13 +95,11 @@ async function session(
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
-    ws.onopen = () => {
-      running.transport = 'websocket';
-      arm();
-    };
+    ws.onopen = () => arm();
     ws.onerror = (event) => running.report(errorOf(event));
     ws.onclose = () => {
       clearTimeout(watchdog);
+      if (!signal.aborted) running.transport = 'connecting';
       signal.removeEventListener('abort', onAbort);
       resolve(welcomed ? 'welcomed' : 'failed');
     };
@@ -106,14 +111,24 @@ async function session(
       } catch {
         return running.report(new TypeError('the relay sent a frame that is not JSON'));
       }
-      if (frame.type === 'ping') return send({ type: 'pong' });
-      if (frame.type === 'welcome') {
-        welcomed = true;
-        return;
-      }
-      if (frame.type === 'message' && 'message' in frame) {
-        const message = frame.message;
-        enqueue(() => deliver(client, running, ws, message));
+      switch (frame.type) {
+        case 'ping':
+          return send({ type: 'pong' });
+        case 'welcome':
+          welcomed = true;
+          running.transport = 'websocket';
+          // Two missed pings and some slack: the relay itself gives up after two.
+          if (options.heartbeatTimeoutMs === undefined && frame.heartbeat_interval_sec) {
+            silenceMs = frame.heartbeat_interval_sec * 2_000 + 5_000;
+            arm();
+          }
+          return;
+        case 'message': {
+          const message = frame.message;
+          return enqueue(() => deliver(client, running, ws, message));
+        }
+        case 'error':
+          return running.report(new APIError({ code: frame.code, message: frame.message }));
       }
     };
   });

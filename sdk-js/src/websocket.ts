@@ -62,14 +62,16 @@ export async function connectWebSocket(
   baseUrl: string,
   agentId: string,
   credentials: Credentials,
+  visibilityTimeoutSec: number | undefined,
 ): Promise<WebSocketLike> {
   const wsBase = baseUrl.replace(/^http/, 'ws');
-  const path = `/v1/agents/${encodeURIComponent(agentId)}/ws`;
+  const lease = visibilityTimeoutSec === undefined ? '' : `visibility_timeout=${visibilityTimeoutSec}`;
+  const path = `/v1/agents/${encodeURIComponent(agentId)}/ws${lease ? `?${lease}` : ''}`;
   if (resolved.headers) {
     const signed = await authorize(credentials, 'GET', path, '', Date.now());
     return new resolved.WebSocket(`${wsBase}${signed.pathWithQuery}`, undefined, { headers: signed.headers });
   }
   const token = await bearerToken(credentials);
-  const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
+  const query = token === undefined ? '' : `${lease ? '&' : '?'}token=${encodeURIComponent(token)}`;
   return new resolved.WebSocket(`${wsBase}${path}${query}`);
 }

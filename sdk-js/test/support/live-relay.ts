@@ -71,21 +71,44 @@ export class LiveRelay extends Agents {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'admp-sdk-js-'));
   port: number | undefined;
 
-  override get url(): string {
-    if (!this.relay) throw new Error('relay not started');
-    return this.relay.url;
+  constructor(readonly env: Record<string, string> = {}) {
+    super();
   }
 
+  override get url(): string {
+    if (!this.port) throw new Error('relay not started');
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the relay; after a stop, on the same port and data as before. */
   async start(): Promise<void> {
+    const again = this.port !== undefined;
     this.relay = await spawnRelay({
       env: {
         ADMP_DATA_DIR: this.dataDir,
         JWT_SECRET,
-        ...(this.port ? { PORT: String(this.port) } : {}),
+        ...this.env,
+        ...(again ? { PORT: String(this.port) } : {}),
       },
+      // spawnRelay waits on the port it picked; a restart keeps ours, so wait here instead.
+      waitForHealth: !again,
       healthTimeoutMs: 40_000,
     });
-    this.port = this.relay.port;
+    if (!again) this.port = this.relay.port;
+    else await this.#healthy(40_000);
+  }
+
+  async #healthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const ok = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`relay on ${this.url} not healthy within ${timeoutMs} ms: ${this.relay?.stderr()}`);
   }
 
   /** Stops the process (SIGTERM, as an orchestrator would) and waits for it to exit. */
