@@ -1,10 +1,12 @@
-import { type Credentials, type JwtSource, pickCredentials } from './auth.js';
+import { type Credentials, pickCredentials } from './auth.js';
 import { ValidationError } from './errors.js';
 import { newIdempotencyKey } from './idempotency.js';
 import { consumeMessages, type MessagesOptions } from './messages.js';
+import type { ClientOptions } from './options.js';
+import { bareId, refOf, settlePath } from './paths.js';
 import { ReplyWaiter } from './reply-waiter.js';
 import { DEFAULT_RETRIES } from './retry.js';
-import { importSigningKey, type SigningKeyInput, signEnvelope } from './signing.js';
+import { importSigningKey, signEnvelope } from './signing.js';
 import {
   type MessageHandler,
   openSubscription,
@@ -27,41 +29,7 @@ import type {
 } from './types.js';
 import type { WebSocketConstructor } from './websocket.js';
 
-/** Options of `new ADMPClient(…)`. Pass at most one of `apiKey`, `hmacSecret` and `jwt`. */
-export interface ClientOptions {
-  /** The relay's base URL, e.g. `http://localhost:3030`. */
-  relayUrl: string;
-  /** This agent's id (`billing.api`); `from` of everything it sends, owner of the inbox it pulls. */
-  agentId: string;
-  /** `admp_…` key from registration: sent as `Authorization: Bearer`. */
-  apiKey?: string;
-  /** `hmac_secret` from registration: every request is signed, with a fresh nonce. */
-  hmacSecret?: string;
-  /** A JWT whose `sub` is `agentId`, or a function returning a current one before each request. */
-  jwt?: JwtSource;
-  /** Ed25519 seed (hex, base64, bytes) or CryptoKey: every sent envelope is signed with it. */
-  signingKey?: SigningKeyInput;
-  /** The `kid` the relay knows the signing key's public half by; required with `signingKey`. */
-  kid?: string;
-  /** Retries after a network error, timeout, 408, 429 or 5xx (default 3). */
-  retries?: number;
-  /** Per-attempt request timeout in milliseconds (default 30000; a long poll adds its wait). */
-  timeoutMs?: number;
-  /** A fetch implementation (default: the global one). */
-  fetch?: typeof fetch;
-  /** A WebSocket constructor for `subscribe()` (default: the global one, else the `ws` package). */
-  WebSocket?: WebSocketConstructor;
-}
-
-/** An agent id from `agent://x` or `x`. */
-function bareId(target: string): string {
-  return target.startsWith('agent://') ? target.slice('agent://'.length) : target;
-}
-
-function refOf(ref: MessageRef): { id: string; leaseId?: string } {
-  if (typeof ref === 'string') return { id: ref };
-  return ref.lease_id === undefined ? { id: ref.id } : { id: ref.id, leaseId: ref.lease_id };
-}
+export type { ClientOptions };
 
 const enc = encodeURIComponent;
 
@@ -190,7 +158,7 @@ export class ADMPClient {
    */
   async ack(message: MessageRef): Promise<void> {
     const { id, leaseId } = refOf(message);
-    await this.transport.request('POST', this.#settlePath(id, 'ack', leaseId));
+    await this.transport.request('POST', settlePath(this.agentId, id, 'ack', leaseId));
     this.#markSettled(id);
   }
 
@@ -207,7 +175,7 @@ export class ADMPClient {
     const extra = options.extend === undefined ? undefined : `extend=${options.extend}`;
     const answer = await this.transport.request<NackResult>(
       'POST',
-      this.#settlePath(id, 'nack', leaseId, extra),
+      settlePath(this.agentId, id, 'nack', leaseId, extra),
     );
     if (options.extend === undefined) this.#markSettled(id);
     return answer.body as NackResult;
@@ -234,7 +202,7 @@ export class ADMPClient {
     const { id, leaseId } = refOf(message);
     const answer = await this.transport.request<{ message_id: string }>(
       'POST',
-      this.#settlePath(id, 'reply', leaseId),
+      settlePath(this.agentId, id, 'reply', leaseId),
       {
         body: response,
         headers: { 'idempotency-key': newIdempotencyKey() },
@@ -322,12 +290,5 @@ export class ADMPClient {
 
   #markSettled(id: string): void {
     if (this.#handled.has(id)) this.#handled.set(id, true);
-  }
-
-  #settlePath(id: string, action: string, leaseId: string | undefined, extra?: string): string {
-    const query = [leaseId === undefined ? undefined : `lease_id=${enc(leaseId)}`, extra]
-      .filter(Boolean)
-      .join('&');
-    return `/v1/agents/${enc(this.agentId)}/messages/${enc(id)}/${action}${query ? `?${query}` : ''}`;
   }
 }
