@@ -44,7 +44,12 @@ const enc = encodeURIComponent;
  * const id = await client.send({ to: 'storage.pg', type: 'task.request', subject: 'create_user', body: { email: 'a@example.com' } });
  */
 export class ADMPClient {
-  /** This agent's id. */
+  /**
+   * This agent's id, without the `agent://` prefix.
+   *
+   * @example
+   * console.log(`consuming ${client.agentId}`);
+   */
   readonly agentId: string;
   /** @internal */
   readonly transport: Transport;

@@ -37,7 +37,12 @@ export interface SubscribeOptions {
  * process.on('SIGTERM', () => sub.close());
  */
 export interface Subscription {
-  /** Which transport is carrying messages right now. */
+  /**
+   * Which transport is carrying messages right now.
+   *
+   * @example
+   * if (sub.transport === 'poll') console.warn('no WebSocket; long polling');
+   */
   readonly transport: 'websocket' | 'poll' | 'connecting';
   /**
    * Stops taking messages, lets the handler finish the one it is on (and settles it), NACKs any
