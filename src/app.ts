@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -33,8 +34,13 @@ export const OPENAPI_INFO = {
   },
 };
 
+export interface AppOptions {
+  /** Swagger UI's files, served at /docs/assets; without them /docs loads them from jsDelivr. */
+  docsAssets?: DocsAssets;
+}
+
 /** The relay as one Hono app, free of any runtime: entry files build `deps` and hand it requests. */
-export function createApp(deps: Deps) {
+export function createApp(deps: Deps, options: AppOptions = {}) {
   const startedAt = deps.clock.now();
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -56,6 +62,7 @@ export function createApp(deps: Deps) {
 
   app.route('/', healthRoutes(deps, startedAt));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+  app.route('/', docsRoutes(options.docsAssets));
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
 

@@ -7,6 +7,7 @@ import { createDeps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
 import { defaultPolicy, type Policy, PolicyError, parsePolicy } from '../policy/load.js';
+import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
@@ -38,7 +39,7 @@ async function main() {
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });
-  const app = createApp(deps);
+  const app = createApp(deps, { docsAssets: nodeDocsAssets() });
   const auditFlush = setInterval(() => void deps.audit.flush(), AUDIT_FLUSH_MS);
 
   const sweeps = (['leases', 'ttl'] as const).map((which) => {

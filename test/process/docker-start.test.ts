@@ -143,6 +143,15 @@ describe('the container, run without Docker', () => {
     expect(status.body.status).toBe('acked');
   });
 
+  it('serves the interactive API docs with Swagger UI from the image itself', async () => {
+    const page = await fetch(`${url}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/docs/assets/swagger-ui-dist/swagger-ui-bundle.js');
+    const script = await fetch(`${url}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`);
+    expect(script.status).toBe(200);
+    expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+  });
+
   it('stops cleanly on SIGTERM, as `docker stop` sends it', async () => {
     const exited = new Promise<number | null>((resolve) => relay.once('exit', (code) => resolve(code)));
     relay.kill('SIGTERM');
