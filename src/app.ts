@@ -14,6 +14,8 @@ import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
 import { registerSecuritySchemes } from './routes/security-schemes.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { socketRoutes } from './routes/ws.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
 
@@ -65,6 +67,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', docsRoutes(options.docsAssets));
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
+  // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.
+  app.route('/', socketRoutes(deps));
 
   const v1 = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   v1.use(authenticate(deps));
@@ -73,6 +77,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', signingKeyRoutes(deps));
   v1.route('/', messageRoutes(deps));
   v1.route('/', inboxRoutes(deps));
+  v1.route('/', sessionRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

@@ -32,6 +32,9 @@ const envSchema = z.object({
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   MESSAGE_RETENTION_SEC: seconds(604_800, 0),
   SHUTDOWN_TIMEOUT_SEC: seconds(10),
+  HEARTBEAT_INTERVAL_SEC: z.coerce.number().int().min(1).max(3600).default(30),
+  WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(10),
+  NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).max(1000).default(10),
   NEON_WS_PROXY: z
     .string()
     .regex(/^(?![a-z]+:\/\/)\S+$/, 'must be host[:port][/path], without a scheme')
@@ -65,6 +68,12 @@ export interface Config {
   /** Acked and dead messages older than this are deleted; 0 keeps them forever. */
   messageRetentionSec: number;
   shutdownTimeoutSec: number;
+  /** Sessions and WebSockets: a session lives two of these without a heartbeat; sockets are pinged at this rate. */
+  heartbeatIntervalSec: number;
+  /** Pushes a WebSocket may hold unacked; further messages wait in the inbox until one is settled. */
+  wsMaxInFlight: number;
+  /** Cross-process wake-ups are batched into at most one NOTIFY per this many milliseconds. */
+  notifyDebounceMs: number;
   /** Workers only: how @neondatabase/serverless reaches PostgreSQL (docs/deploy-workers.md). */
   neon: { wsProxy: string | undefined; wsSecure: boolean; httpEndpoint: string | undefined };
 }
@@ -117,6 +126,9 @@ export function parseConfig(env: Env): Config {
     maxAttempts: e.MAX_ATTEMPTS,
     messageRetentionSec: e.MESSAGE_RETENTION_SEC,
     shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT_SEC,
+    heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
+    wsMaxInFlight: e.WS_MAX_IN_FLIGHT,
+    notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,
     neon: {
       wsProxy: e.NEON_WS_PROXY,
       wsSecure: e.NEON_WS_SECURE === 'true',

@@ -10,6 +10,8 @@ import type { Db } from './db/database.js';
 import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
 import type { Policy } from './policy/load.js';
+import type { SocketGateway } from './realtime/gateway.js';
+import { type Hub, LocalHub } from './realtime/hub.js';
 import { VERSION } from './version.js';
 
 export interface Clock {
@@ -35,6 +37,10 @@ export interface Deps {
   policy: Policy;
   audit: AuditSink;
   authFailures: FailureCounts;
+  /** Wakes long-polls and WebSockets waiting on an inbox; across processes where the runtime can. */
+  hub: Hub;
+  /** Serves GET /v1/agents/{id}/ws; undefined where the runtime offers no WebSockets. */
+  sockets: SocketGateway | undefined;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
   ping(): Promise<void>;
@@ -62,20 +68,29 @@ export interface DepsParts {
   logger: Logger;
   policy: Policy;
   clock?: Clock;
+  /** Defaults to a hub that wakes this process only, right for PGlite (one process). */
+  hub?: Hub;
+  /** Built from the finished deps, since a connection needs the database, the hub and the config. */
+  sockets?: (deps: Deps) => SocketGateway;
 }
 
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
-export function createDeps({ config, db, logger, policy, clock = systemClock }: DepsParts): Deps {
-  return {
+export function createDeps(parts: DepsParts): Deps {
+  const { config, db, logger, policy, clock = systemClock } = parts;
+  const deps: Deps = {
     config,
     db,
     clock,
     logger,
     ...createSecurity(config, db, logger, clock),
     policy,
+    hub: parts.hub ?? new LocalHub(),
+    sockets: undefined,
     version: VERSION,
     ping: async () => {
       await db.execute(sql`select 1`);
     },
   };
+  deps.sockets = parts.sockets?.(deps);
+  return deps;
 }

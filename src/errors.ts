@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   id_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  upgrade_required: 426,
   validation_failed: 422,
   ttl_too_long: 422,
   timestamp_window_exceeded: 422,

@@ -75,9 +75,15 @@ async function identifyHmac(deps: Deps, c: Context<AppEnv>, h: HmacHeaders): Pro
   };
 }
 
-async function identify(deps: Deps, c: Context<AppEnv>): Promise<Identified> {
+async function identify(deps: Deps, c: Context<AppEnv>, queryToken?: string): Promise<Identified> {
   const authorization = c.req.header('authorization');
   const hmac = readHmacHeaders((name) => c.req.header(name));
+  if (queryToken !== undefined) {
+    if (hmac || authorization !== undefined) {
+      throw new AuthFailure('malformed_credentials', 'send ?token= or credentials in headers, not both');
+    }
+    return identifyBearer(deps, queryToken);
+  }
   if (hmac && authorization !== undefined) {
     throw new AuthFailure('malformed_credentials', 'send Authorization or the X-Signature headers, not both');
   }
@@ -141,11 +147,16 @@ function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): vo
 /**
  * Establishes the caller, refuses replays and callers over their tier, and audits every
  * authentication or authorization failure of the request, including those its handler raises.
- * Exported for routes outside the middleware chain, such as the WebSocket upgrade.
+ * Exported for routes outside the middleware chain, such as the WebSocket upgrade, the only
+ * route that may carry a bearer token in `?token=` (browsers cannot set headers on a WebSocket).
  */
-export async function authenticateRequest(deps: Deps, c: Context<AppEnv>): Promise<Principal> {
+export async function authenticateRequest(
+  deps: Deps,
+  c: Context<AppEnv>,
+  options: { queryToken?: string | undefined } = {},
+): Promise<Principal> {
   try {
-    const identified = await identify(deps, c);
+    const identified = await identify(deps, c, options.queryToken);
     c.set('principal', identified.principal);
     await admitRequest(deps, identified);
     return identified.principal;
@@ -155,9 +166,10 @@ export async function authenticateRequest(deps: Deps, c: Context<AppEnv>): Promi
   }
 }
 
-export const authenticate = (deps: Deps) =>
+/** `queryToken` reads a bearer token from the URL; only the WebSocket route passes one. */
+export const authenticate = (deps: Deps, queryToken?: (c: Context<AppEnv>) => string | undefined) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    await authenticateRequest(deps, c);
+    await authenticateRequest(deps, c, { queryToken: queryToken?.(c) });
     await next();
     if (c.error instanceof AuthFailure) recordFailure(deps, c, c.error);
   });

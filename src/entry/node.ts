@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { openNodeDatabase } from '../db/node-database.js';
@@ -7,6 +8,8 @@ import { createDeps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
 import { defaultPolicy, type Policy, PolicyError, parsePolicy } from '../policy/load.js';
+import { NodeGateway } from '../realtime/node-gateway.js';
+import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
 
@@ -35,7 +38,23 @@ async function main() {
   });
   await database.migrate();
 
-  const deps = createDeps({ config, db: database.db, logger, policy });
+  // PGlite is one process, so waking waiters in this process reaches all of them; PostgreSQL
+  // may have several relays, which hear of each other's messages through LISTEN/NOTIFY.
+  const hub = config.databaseUrl
+    ? await PgHub.start({ url: config.databaseUrl, logger, debounceMs: config.notifyDebounceMs })
+    : undefined;
+  let gateway: NodeGateway | undefined;
+  const deps = createDeps({
+    config,
+    db: database.db,
+    logger,
+    policy,
+    hub,
+    sockets: (d) => {
+      gateway = new NodeGateway(d);
+      return gateway;
+    },
+  });
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });
@@ -58,7 +77,8 @@ async function main() {
     }, seconds * 1000);
   });
 
-  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+  const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
+  const server = serve({ fetch: app.fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {
         port: info.port,
@@ -81,7 +101,10 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
+    // Open sockets would hold server.close() open forever; clients reconnect elsewhere.
+    gateway?.closeAll();
     server.close(async () => {
+      await deps.hub.close();
       await deps.audit.flush();
       await database.close();
       logger.info({}, 'stopped');

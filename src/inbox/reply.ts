@@ -18,14 +18,18 @@ export interface ReplyInput extends LeaseRef {
  * can never leave one without the other. The reply keeps the original's correlation id (or
  * takes its id) and its subject.
  */
-export async function replyToMessage(db: Db, input: ReplyInput): Promise<string> {
+/** The reply's id, and its recipient when this call stored it (a retry finds the first reply instead). */
+export async function replyToMessage(
+  db: Db,
+  input: ReplyInput,
+): Promise<{ messageId: string; to: string | undefined }> {
   const id = crypto.randomUUID();
   const timestamp = new Date(input.now).toISOString();
   const [type, body] =
     'result' in input.content ? ['task.result', input.content.result] : ['task.error', input.content.error];
   const fp = fingerprint({ id, type, body, timestamp });
   const key = input.idempotencyKey ?? null;
-  const row = await firstRow<{ id: string }>(
+  const row = await firstRow<{ id: string; to_agent_id: string }>(
     db,
     sql`
       with original as (
@@ -42,7 +46,7 @@ export async function replyToMessage(db: Db, input: ReplyInput): Promise<string>
         ${timestamp}, ${DEFAULT_TTL_SEC}, ${timestamp}::timestamptz + make_interval(secs => ${DEFAULT_TTL_SEC}),
         ${key}::text, ${fp}, ${input.maxAttempts}
       from original o
-      returning id`,
+      returning id, to_agent_id`,
   ).catch((error: unknown) => {
     // The whole statement failed, so the original stays leased for a corrected retry.
     if (isUniqueViolation(error)) {
@@ -50,8 +54,8 @@ export async function replyToMessage(db: Db, input: ReplyInput): Promise<string>
     }
     throw error;
   });
-  if (row) return row.id;
-  return findEarlierReply(db, input, key);
+  if (row) return { messageId: row.id, to: row.to_agent_id };
+  return { messageId: await findEarlierReply(db, input, key), to: undefined };
 }
 
 /** A retried REPLY finds the original already acked; its idempotency key leads back to the first answer. */

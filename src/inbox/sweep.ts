@@ -27,7 +27,7 @@ export const reclaimExpiredSql = (scope: SQL) => sql`
     for update skip locked
   ) expired
   where m.id = expired.id
-  returning m.id, m.status, m.attempts`;
+  returning m.id, m.status, m.attempts, m.to_agent_id`;
 
 const expireTtlSql = sql`
   update message m set status = 'dead', last_error = 'TTL expired', finished_at = now(), lease_id = null,
@@ -39,7 +39,7 @@ const expireTtlSql = sql`
     for update skip locked
   ) expired
   where m.id = expired.id
-  returning m.id, m.status, m.attempts`;
+  returning m.id, m.status, m.attempts, m.to_agent_id`;
 
 const purgeFinishedSql = (retentionSec: number) => sql`
   delete from message m
@@ -57,6 +57,7 @@ export interface SweptMessage {
   id: string;
   status: 'delivered' | 'dead';
   attempts: number;
+  to_agent_id: string;
 }
 
 /** Runs batches until one comes back short, so a backlog drains in one pass without one huge statement. */

@@ -7,6 +7,7 @@ import { inboxStats } from '../inbox/inspect.js';
 import { renderDelivery } from '../inbox/message-row.js';
 import { leaseNext } from '../inbox/pull.js';
 import { reclaimInbox } from '../inbox/sweep.js';
+import { leaseOrWait, MAX_WAIT_SEC } from '../realtime/wait.js';
 import { AgentParam, credentials, json, pick, secondsQuery } from './common.js';
 
 export const DeliverySchema = envelopeSchema
@@ -26,15 +27,25 @@ const pull = createRoute({
   summary: 'Lease the oldest ready message (PULL)',
   description:
     'Leases the oldest ready message for `visibility_timeout` seconds (default 30, at most 3600). ' +
-    'Keep the returned `lease_id` and pass it to ACK, NACK and REPLY. 204 when the inbox is empty.',
+    'Keep the returned `lease_id` and pass it to ACK, NACK and REPLY. With `wait` (seconds, at most 20) ' +
+    'an empty inbox holds the request until a message arrives or the wait ends. 204 when the inbox is empty.',
   security: credentials,
   request: {
     params: AgentParam,
-    query: z.object({ visibility_timeout: secondsQuery('visibility_timeout', 3600).default(30) }),
+    query: z.object({
+      visibility_timeout: secondsQuery('visibility_timeout', 3600).default(30),
+      wait: z.coerce
+        .number()
+        .int('wait must be a whole number of seconds')
+        .min(0)
+        .max(MAX_WAIT_SEC)
+        .default(0)
+        .openapi({ param: { name: 'wait', in: 'query' } }),
+    }),
   },
   responses: {
     200: json(DeliverySchema, 'A leased message: the envelope’s fields plus the lease'),
-    204: { description: 'The inbox has no ready message' },
+    204: { description: 'The inbox has no ready message (at the end of the wait, with `wait`)' },
     ...pick(401, 403, 422, 429),
   },
 });
@@ -76,7 +87,11 @@ export function inboxRoutes(deps: Deps) {
     .openapi(pull, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const row = await leaseNext(db, id, c.req.valid('query').visibility_timeout);
+      const { visibility_timeout, wait } = c.req.valid('query');
+      const row =
+        wait === 0
+          ? await leaseNext(db, id, visibility_timeout)
+          : await leaseOrWait(deps, id, visibility_timeout, wait, c.req.raw.signal);
       if (!row) return c.body(null, 204);
       return c.json(renderDelivery(row), 200);
     })
@@ -88,6 +103,8 @@ export function inboxRoutes(deps: Deps) {
     .openapi(reclaim, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      return c.json({ reclaimed: (await reclaimInbox(db, id)).length }, 200);
+      const reclaimed = await reclaimInbox(db, id);
+      if (reclaimed.some((m) => m.status === 'delivered')) deps.hub.notify(id);
+      return c.json({ reclaimed: reclaimed.length }, 200);
     });
 }

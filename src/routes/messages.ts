@@ -157,6 +157,7 @@ export function messageRoutes(deps: Deps) {
         now: clock.now(),
         signedWith,
       });
+      if (result.created) deps.hub.notify(to);
       return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
     })
     .openapi(ack, async (c) => {
@@ -168,6 +169,8 @@ export function messageRoutes(deps: Deps) {
         leaseId: c.req.valid('query').lease_id,
       });
       if (!acked) throw notLeased(id, mid);
+      // A WebSocket holding this message in flight frees its slot.
+      deps.hub.notify(id);
       return c.json({ status: 'acked' as const }, 200);
     })
     .openapi(nack, async (c) => {
@@ -180,6 +183,7 @@ export function messageRoutes(deps: Deps) {
           ? await releaseLease(db, ref, reason ?? 'Nacked')
           : await extendLease(db, ref, extend);
       if (!row) throw notLeased(id, mid);
+      if (row.status !== 'leased') deps.hub.notify(id);
       return c.json(
         {
           status: row.status,
@@ -192,7 +196,7 @@ export function messageRoutes(deps: Deps) {
     .openapi(reply, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const messageId = await replyToMessage(db, {
+      const { messageId, to } = await replyToMessage(db, {
         agentId: id,
         messageId: mid,
         leaseId: c.req.valid('query').lease_id,
@@ -201,6 +205,8 @@ export function messageRoutes(deps: Deps) {
         maxAttempts: config.maxAttempts,
         now: clock.now(),
       });
+      if (to) deps.hub.notify(to);
+      deps.hub.notify(id);
       return c.json({ message_id: messageId }, 200);
     })
     .openapi(status, async (c) => {

@@ -1,8 +1,12 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
+import { NodeGateway } from '../../src/realtime/node-gateway.js';
+import { PgHub } from '../../src/realtime/node-hub.js';
 import { envelope, sleep } from './envelope.js';
 import { openTestDatabase } from './test-database.js';
 
@@ -35,9 +39,18 @@ export interface Agent {
  * HTTP server would call it, with helpers for the steps most tests share. `policy` is the
  * policy file's YAML text.
  */
-export async function startTestRelay(env: Record<string, string> = {}, options: { policy?: string } = {}) {
+export async function startTestRelay(
+  env: Record<string, string> = {},
+  options: { policy?: string; listen?: boolean } = {},
+) {
   const { database, url } = await openTestDatabase();
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
+  // With `listen`, a real HTTP server with WebSockets, and on PostgreSQL the LISTEN/NOTIFY hub.
+  let gateway: NodeGateway | undefined;
+  const hub =
+    options.listen && url
+      ? await PgHub.start({ url, logger: silentLogger, debounceMs: config.notifyDebounceMs })
+      : undefined;
   const deps = createDeps({
     config,
     db: database.db,
@@ -45,8 +58,24 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     // Its own clock, so a test may move time for this relay alone.
     clock: { now: () => Date.now() },
+    hub,
+    sockets: (d) => {
+      gateway = new NodeGateway(d);
+      return gateway;
+    },
   });
   const app = createApp(deps);
+  let server: ServerType | undefined;
+  let baseUrl = '';
+  if (options.listen) {
+    const websocket = { server: new WebSocketServer({ noServer: true }) };
+    const port = await new Promise<number>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', websocket }, (info) =>
+        resolve(info.port),
+      );
+    });
+    baseUrl = `http://127.0.0.1:${port}`;
+  }
 
   async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
@@ -110,7 +139,13 @@ export async function startTestRelay(env: Record<string, string> = {}, options: 
     ack,
     nack,
     stats,
+    /** `http://127.0.0.1:<port>` when started with `listen`. */
+    baseUrl,
+    gateway: () => gateway,
     close: async () => {
+      gateway?.closeAll();
+      if (server) await new Promise((resolve) => server?.close(resolve));
+      await deps.hub.close();
       await deps.audit.flush();
       await database.close();
     },

@@ -1,0 +1,55 @@
+/**
+ * Wakes whoever waits on an inbox (a long-poll, a WebSocket) when a message may have become
+ * ready there: after a SEND, a NACK, a REPLY, a broadcast, or a sweep that returned leases.
+ * A wake is only a hint; the waiter leases through the database as usual, so a lost or
+ * spurious wake costs latency or one query, never a message.
+ */
+export interface Hub {
+  /** Never waits and never throws: callers are on the request's hot path. */
+  notify(agentId: string): void;
+  /** Calls `wake` after every notify of this inbox, from this process or another, until unwatched. */
+  watch(agentId: string, wake: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Wakes waiters in this process only: enough when one process owns the database (PGlite). */
+export class LocalHub implements Hub {
+  private readonly watchers = new Map<string, Set<() => void>>();
+
+  notify(agentId: string): void {
+    const set = this.watchers.get(agentId);
+    if (!set) return;
+    // Later, not now: a waiter's work must not run inside the notifier's request.
+    for (const wake of set) queueMicrotask(wake);
+  }
+
+  watch(agentId: string, wake: () => void): () => void {
+    let set = this.watchers.get(agentId);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(agentId, set);
+    }
+    // A wrapper, so one function watching twice is two watches.
+    const entry = () => wake();
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+      if (set.size === 0 && this.watchers.get(agentId) === set) this.watchers.delete(agentId);
+    };
+  }
+
+  /** Every watched inbox, for a hub that may have missed notifies (a dropped LISTEN connection). */
+  wakeAll(): void {
+    for (const agentId of this.watchers.keys()) this.notify(agentId);
+  }
+
+  watchedCount(): number {
+    let n = 0;
+    for (const set of this.watchers.values()) n += set.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.watchers.clear();
+  }
+}

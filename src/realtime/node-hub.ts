@@ -1,0 +1,118 @@
+import pg from 'pg';
+import type { Logger } from '../observe/logger.js';
+import { type Hub, LocalHub } from './hub.js';
+
+const CHANNEL = 'admp_inbox';
+// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; agent ids are at most 128.
+const MAX_PAYLOAD = 7000;
+const RECONNECT_MS = 1000;
+
+export interface PgHubOptions {
+  url: string;
+  logger: Logger;
+  /** At most one NOTIFY per this many milliseconds; the first after a quiet spell goes at once. */
+  debounceMs: number;
+}
+
+/**
+ * A hub shared by every relay process on one PostgreSQL server. Waiters in this process are woken
+ * at once; other processes hear of the inboxes touched through one batched NOTIFY per debounce
+ * window, never one per message, sent from a connection of its own so that a SEND never waits on it.
+ */
+export class PgHub implements Hub {
+  private readonly local = new LocalHub();
+  private readonly origin = crypto.randomUUID();
+  private readonly pending = new Set<string>();
+  private client: pg.Client | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlush = 0;
+  private closed = false;
+
+  private constructor(private readonly options: PgHubOptions) {}
+
+  static async start(options: PgHubOptions): Promise<PgHub> {
+    const hub = new PgHub(options);
+    await hub.connect();
+    return hub;
+  }
+
+  notify(agentId: string): void {
+    this.local.notify(agentId);
+    this.pending.add(agentId);
+    if (this.timer || this.closed) return;
+    const wait = Math.max(0, this.lastFlush + this.options.debounceMs - Date.now());
+    this.timer = setTimeout(() => void this.flush(), wait);
+  }
+
+  watch(agentId: string, wake: () => void): () => void {
+    return this.local.watch(agentId, wake);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+    await this.local.close();
+    await this.client?.end().catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url });
+    client.on('notification', (n) => this.hear(n.payload ?? ''));
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+    this.client = client;
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    if (this.client !== client || this.closed) return;
+    this.client = undefined;
+    this.options.logger.warn({ err: error.message }, 'realtime LISTEN connection lost; reconnecting');
+    const retry = () => {
+      if (this.closed) return;
+      this.connect().then(
+        // Notifies sent while we were away were missed: every waiter looks again.
+        () => this.local.wakeAll(),
+        () => setTimeout(retry, RECONNECT_MS),
+      );
+    };
+    setTimeout(retry, RECONNECT_MS);
+  }
+
+  private hear(payload: string): void {
+    const [origin, ...agents] = payload.split('\n');
+    if (origin === this.origin) return; // already woken locally when notified
+    for (const agentId of agents) if (agentId) this.local.notify(agentId);
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    this.lastFlush = Date.now();
+    if (this.pending.size === 0) return;
+    const agents = [...this.pending];
+    this.pending.clear();
+    const client = this.client;
+    if (!client) return; // reconnecting; the others will look again when we are back
+    try {
+      for (const payload of batches(this.origin, agents)) {
+        await client.query('select pg_notify($1, $2)', [CHANNEL, payload]);
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: String(error) }, 'realtime NOTIFY failed');
+    }
+  }
+}
+
+function* batches(origin: string, agents: string[]): Generator<string> {
+  let payload = origin;
+  for (const agentId of agents) {
+    if (payload.length + agentId.length + 1 > MAX_PAYLOAD) {
+      yield payload;
+      payload = origin;
+    }
+    payload += `\n${agentId}`;
+  }
+  yield payload;
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Agent, startTestRelay, type TestRelay } from '../support/relay.js';
+import { connect } from '../support/ws-client.js';
+
+let relay: TestRelay;
+let n = 0;
+const fresh = () => relay.registerAgent(`ws.agent-${++n}`);
+
+beforeAll(async () => {
+  relay = await startTestRelay({ HEARTBEAT_INTERVAL_SEC: '1', WS_MAX_IN_FLIGHT: '3' }, { listen: true });
+});
+afterAll(() => relay.close());
+
+const open = (agent: Agent, query = '') => connect(relay.baseUrl, agent.id, { token: agent.apiKey, query });
+
+describe('the WebSocket gateway', () => {
+  it('welcomes a connection with a session of its own and marks the agent seen', async () => {
+    const agent = await fresh();
+    const socket = await open(agent);
+    const welcome = await socket.next('welcome');
+    expect(welcome.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(welcome).toMatchObject({ heartbeat_interval_sec: 1, max_in_flight: 3 });
+    const got = await relay.call('GET', `/v1/agents/${agent.id}`);
+    expect(Date.parse(got.body.last_seen)).toBeGreaterThan(Date.now() - 5000);
+    await socket.close();
+  });
+
+  it('pushes a message within 100 ms of the SEND, leased exactly as PULL leases it', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    const socket = await open(to);
+    await socket.next('welcome');
+    const sent = await relay.send(from, to.id);
+    const answeredAt = performance.now();
+    expect(sent.status).toBe(201);
+    const pushed = await socket.next('message');
+    expect(pushed.receivedAt - answeredAt).toBeLessThan(100);
+    expect(pushed.message).toMatchObject({
+      id: sent.body.message_id,
+      from: `agent://${from.id}`,
+      status: 'leased',
+      attempts: 0,
+    });
+    expect(pushed.message.lease_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Leased: a PULL finds nothing.
+    expect((await relay.pull(to)).status).toBe(204);
+    await socket.close();
+  });
+
+  it('acks over the socket', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    const sent = await relay.send(from, to.id);
+    const socket = await open(to);
+    const pushed = await socket.next('message');
+    socket.send({ type: 'ack', message_id: pushed.message.id });
+    await expect
+      .poll(async () => (await relay.call('GET', `/v1/messages/${sent.body.message_id}/status`)).body.status)
+      .toBe('acked');
+    await socket.close();
+  });
+
+  it('redelivers a message nacked over the socket, with one more attempt', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    await relay.send(from, to.id);
+    const socket = await open(to);
+    const first = await socket.next('message');
+    socket.send({ type: 'nack', message_id: first.message.id });
+    const again = await socket.next('message');
+    expect(again.message).toMatchObject({ id: first.message.id, attempts: 1 });
+    expect(again.message.lease_id).not.toBe(first.message.lease_id);
+    await socket.close();
+  });
+
+  it('extends a lease with nack and extend, keeping the message on this socket', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    await relay.send(from, to.id);
+    const socket = await open(to, 'visibility_timeout=5');
+    const pushed = await socket.next('message');
+    socket.send({ type: 'nack', message_id: pushed.message.id, extend: 60 });
+    await expect
+      .poll(
+        async () => (await relay.call('GET', `/v1/messages/${pushed.message.id}/status`)).body.lease_until,
+      )
+      .not.toBe(pushed.message.lease_until);
+    const status = (await relay.call('GET', `/v1/messages/${pushed.message.id}/status`)).body;
+    expect(Date.parse(status.lease_until) - Date.parse(pushed.message.lease_until)).toBeGreaterThan(50_000);
+    expect(status).toMatchObject({ status: 'leased', attempts: 0 });
+    await socket.close();
+  });
+
+  it('holds at most WS_MAX_IN_FLIGHT unacked pushes; the rest wait for a settle', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    for (let i = 0; i < 5; i++) await relay.send(from, to.id);
+    const socket = await open(to);
+    const pushed = [await socket.next('message'), await socket.next('message'), await socket.next('message')];
+    await new Promise((r) => setTimeout(r, 200));
+    expect(socket.pending().filter((f) => f.type === 'message')).toHaveLength(0);
+    socket.send({ type: 'ack', message_id: pushed[0]?.message.id });
+    await socket.next('message');
+    // Settled over HTTP instead, the slot frees too.
+    expect((await relay.ack(to, pushed[1]?.message.id, pushed[1]?.message.lease_id)).status).toBe(200);
+    await socket.next('message');
+    expect(await relay.stats(to)).toMatchObject({ leased: 3, ready: 0 });
+    await socket.close();
+  });
+
+  it('answers a frame it cannot read with an error frame and stays open', async () => {
+    const agent = await fresh();
+    const socket = await open(agent);
+    await socket.next('welcome');
+    socket.ws.send('not json');
+    expect(await socket.next('error')).toMatchObject({ code: 'invalid_json' });
+    socket.send({ type: 'ack', message_id: 'nope' });
+    expect(await socket.next('error')).toMatchObject({ code: 'validation_failed' });
+    socket.send({ type: 'ack', message_id: crypto.randomUUID() });
+    expect(await socket.next('error')).toMatchObject({ code: 'not_found' });
+    socket.send({ type: 'pong' });
+    expect(socket.ws.readyState).toBe(1);
+    await socket.close();
+  });
+
+  it('takes the API key in ?token=, and only on this route', async () => {
+    const agent = await fresh();
+    const socket = await connect(relay.baseUrl, agent.id, { token: agent.apiKey, inQuery: true });
+    await socket.next('welcome');
+    await socket.close();
+    const pull = await relay.call('POST', `/v1/agents/${agent.id}/inbox/pull?token=${agent.apiKey}`, {
+      token: null,
+    });
+    expect(pull.status).toBe(401);
+  });
+
+  it('refuses an upgrade without credentials, with a bad token, or for another agent’s inbox', async () => {
+    const [a, b] = [await fresh(), await fresh()];
+    await expect(connect(relay.baseUrl, a.id, {})).rejects.toThrow('401');
+    await expect(connect(relay.baseUrl, a.id, { token: 'x'.repeat(20), inQuery: true })).rejects.toThrow(
+      '401',
+    );
+    await expect(connect(relay.baseUrl, a.id, { token: b.apiKey })).rejects.toThrow('403');
+  });
+
+  it('answers a plain GET on the socket path with 426 in the error shape', async () => {
+    const agent = await fresh();
+    const r = await relay.call('GET', `/v1/agents/${agent.id}/ws`, { token: agent.apiKey });
+    expect(r).toMatchObject({ status: 426, body: { error: { code: 'upgrade_required' } } });
+  });
+
+  it('closes a socket that stops answering pings and redelivers its message to another connection', async () => {
+    const [from, to] = [await fresh(), await fresh()];
+    const silent = await open(to, 'visibility_timeout=2');
+    await silent.next('welcome');
+    const sent = await relay.send(from, to.id);
+    expect((await silent.next('message')).message.id).toBe(sent.body.message_id);
+    silent.silence();
+    const other = await open(to, 'visibility_timeout=30');
+    await other.next('welcome');
+    expect(await silent.closed).toBe(4000);
+    const redelivered = await other.next('message', 5000);
+    expect(redelivered.message).toMatchObject({ id: sent.body.message_id, attempts: 1 });
+    await other.close();
+  });
+});
