@@ -34,6 +34,8 @@ export const OPENAPI_INFO = {
       'at-least-once delivery with leases, acks, retries and dead letters.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
+  // Relative: whatever host serves the document (so /docs' "Try it out" calls that relay).
+  servers: [{ url: '/', description: 'The relay serving this document' }],
 };
 
 export interface AppOptions {
