@@ -123,10 +123,22 @@ CREATE INDEX "request_signature_expiry_idx" ON "request_signature" USING btree (
 -- skip the write-ahead log: no WAL flush per request, and a crash only forgives one window.
 -- HMAC signatures (request_signature) stay logged: forgetting them would reopen replays.
 ALTER TABLE "rate_window" SET UNLOGGED;
+CREATE TABLE "policy_rate" (
+	"policy_name" text NOT NULL,
+	"agent_id" text NOT NULL,
+	"hits" timestamp with time zone[] NOT NULL,
+	CONSTRAINT "policy_rate_policy_name_agent_id_pk" PRIMARY KEY("policy_name","agent_id")
+);
+CREATE TABLE "policy_tier" (
+	"name" text PRIMARY KEY NOT NULL,
+	"requests_per_minute" integer
+);
+ALTER TABLE "message" ADD COLUMN "leased_at" timestamp with time zone;
 CREATE SCHEMA IF NOT EXISTS drizzle;
 CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('8852b6d16ab40b555a18004b37b7a256f206f4f812d62632c853265c109a3503', 1795231003429);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('d2922c2010bdbe1218a89fe92db0c550a1b2538911da11cd8da45aa97887a2c2', 1795231003939);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('bd000a1b05a0e23b2cad5423257f507562c63f9923d1154418c7ca73ae5243bb', 1795231651772);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4b2a58f93d39a3f831b053264f56a835b1fc344f4f3f7a5104877a85dc242d1d', 1795231653243);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4442d51917fdfafa468dcfd381c5a06e6e1f4ee71858a25ef312fd281975e949', 1795235264315);
 COMMIT;

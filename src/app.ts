@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import type { AppEnv } from './app-env.js';
 import { authenticate } from './auth/middleware.js';
 import type { Deps } from './deps.js';
@@ -8,11 +9,14 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { broadcastRoutes } from './routes/broadcast.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { operationOf } from './routes/operations.js';
 import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { socketRoutes } from './routes/ws.js';
@@ -64,7 +68,18 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     }),
   );
 
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.metrics.requestFinished(
+      operationOf(c.req.method, routePath(c)),
+      c.res.status,
+      (performance.now() - started) / 1000,
+    );
+  });
+
   app.route('/', healthRoutes(deps, startedAt));
+  app.route('/', metricsRoutes(deps));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.route('/', docsRoutes(options.docsAssets));
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
@@ -80,6 +95,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', messageRoutes(deps));
   v1.route('/', inboxRoutes(deps));
   v1.route('/', sessionRoutes(deps));
+  v1.route('/', broadcastRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

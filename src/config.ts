@@ -31,6 +31,10 @@ const envSchema = z.object({
   TTL_CHECK_INTERVAL_SEC: seconds(60),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   MESSAGE_RETENTION_SEC: seconds(604_800, 0),
+  AUDIT_RETENTION_SEC: seconds(7_776_000, 0),
+  POLICY_REFRESH_SEC: seconds(5),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_MAX_SERIES: z.coerce.number().int().min(10).max(1_000_000).default(2000),
   SHUTDOWN_TIMEOUT_SEC: seconds(10),
   HEARTBEAT_INTERVAL_SEC: z.coerce.number().int().min(1).max(3600).default(30),
   WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(10),
@@ -67,6 +71,14 @@ export interface Config {
   maxAttempts: number;
   /** Acked and dead messages older than this are deleted; 0 keeps them forever. */
   messageRetentionSec: number;
+  /** audit_log rows older than this are deleted; 0 keeps them forever. */
+  auditRetentionSec: number;
+  /** How often each process re-reads the published policy (src/policy/store.ts). */
+  policyRefreshSec: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Series per metric before agent labels fold into `_other` (src/observe/series-guard.ts). */
+  metricsMaxSeries: number;
   shutdownTimeoutSec: number;
   /** Sessions and WebSockets: a session lives two of these without a heartbeat; sockets are pinged at this rate. */
   heartbeatIntervalSec: number;
@@ -125,6 +137,10 @@ export function parseConfig(env: Env): Config {
     ttlCheckIntervalSec: e.TTL_CHECK_INTERVAL_SEC,
     maxAttempts: e.MAX_ATTEMPTS,
     messageRetentionSec: e.MESSAGE_RETENTION_SEC,
+    auditRetentionSec: e.AUDIT_RETENTION_SEC,
+    policyRefreshSec: e.POLICY_REFRESH_SEC,
+    metricsToken: e.METRICS_TOKEN,
+    metricsMaxSeries: e.METRICS_MAX_SERIES,
     shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT_SEC,
     heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
     wsMaxInFlight: e.WS_MAX_IN_FLIGHT,

@@ -2,13 +2,13 @@ import { sql } from 'drizzle-orm';
 import { AgentCache } from './auth/agent-cache.js';
 import { KeyCache } from './auth/api-key.js';
 import { SecretBox } from './auth/crypto.js';
-import { FailureCounts } from './auth/failure.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { SigningKeyCache } from './auth/signing-keys.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
+import { type Metrics, noMetrics } from './observe/metrics.js';
 import type { Policy } from './policy/load.js';
 import type { SocketGateway } from './realtime/gateway.js';
 import { type Hub, LocalHub } from './realtime/hub.js';
@@ -36,11 +36,11 @@ export interface Deps {
   /** Read per request (never destructured once), so a reload can replace it. */
   policy: Policy;
   audit: AuditSink;
-  authFailures: FailureCounts;
   /** Wakes long-polls and WebSockets waiting on an inbox; across processes where the runtime can. */
   hub: Hub;
   /** Serves GET /v1/agents/{id}/ws; undefined where the runtime offers no WebSockets. */
   sockets: SocketGateway | undefined;
+  metrics: Metrics;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
   ping(): Promise<void>;
@@ -58,7 +58,6 @@ export function createSecurity(config: Config, db: Db, logger: Logger, clock: Cl
     secrets,
     jwt: config.jwt ? new JwtVerifier(config.jwt) : undefined,
     audit: new BufferedAuditLog(db, logger, () => clock.now()),
-    authFailures: new FailureCounts(),
   } satisfies Partial<Deps>;
 }
 
@@ -68,6 +67,8 @@ export interface DepsParts {
   logger: Logger;
   policy: Policy;
   clock?: Clock;
+  /** Node passes prom-client's; none elsewhere. */
+  metrics?: Metrics;
   /** Defaults to a hub that wakes this process only, right for PGlite (one process). */
   hub?: Hub;
   /** Built from the finished deps, since a connection needs the database, the hub and the config. */
@@ -76,7 +77,7 @@ export interface DepsParts {
 
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
 export function createDeps(parts: DepsParts): Deps {
-  const { config, db, logger, policy, clock = systemClock } = parts;
+  const { config, db, logger, policy, clock = systemClock, metrics = noMetrics } = parts;
   const deps: Deps = {
     config,
     db,
@@ -86,6 +87,7 @@ export function createDeps(parts: DepsParts): Deps {
     policy,
     hub: parts.hub ?? new LocalHub(),
     sockets: undefined,
+    metrics,
     version: VERSION,
     ping: async () => {
       await db.execute(sql`select 1`);

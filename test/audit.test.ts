@@ -119,8 +119,10 @@ describe('audited authentication failures', () => {
     const reasons = await auditedReasons();
     for (const [reason] of attempts) expect(reasons).toContain(reason);
     expect(attempts.map(([r]) => r).sort()).toEqual([...FAILURE_REASONS].sort());
-    const counts = relay.deps.authFailures.snapshot();
-    for (const reason of FAILURE_REASONS) expect(counts[reason], reason).toBeGreaterThan(0);
+    const scrape = await relay.metrics();
+    for (const reason of FAILURE_REASONS) {
+      expect(scrape.sum('admp_auth_failures_total', { reason }), reason).toBeGreaterThan(0);
+    }
   });
 
   it('never hold a credential, in the audit log or in a log line', async () => {

@@ -155,6 +155,6 @@ it('answers 1,000 malformed Authorization, X-Signature and JWT values with 401 o
     sql`select count(*)::int as n from audit_log where event = 'auth.failure'`,
   );
   expect(audited?.n, `seed ${SEED}`).toBe(ROUNDS);
-  const counted = Object.values(relay.deps.authFailures.snapshot()).reduce((a, b) => a + b, 0);
+  const counted = (await relay.metrics()).sum('admp_auth_failures_total');
   expect(counted, `seed ${SEED}`).toBe(ROUNDS);
 });

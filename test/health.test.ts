@@ -48,6 +48,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(r.body.paths).sort()).toEqual([
       '/.well-known/agent-keys.json',
       '/health',
+      '/metrics',
       '/v1/agents',
       '/v1/agents/{id}',
       '/v1/agents/{id}/api-keys',

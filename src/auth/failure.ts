@@ -36,20 +36,3 @@ export class AuthFailure extends RelayError {
     super(REASON_CODES[reason], message);
   }
 }
-
-/** Failures by reason since the process started, for the metrics endpoint (FR-37). */
-export class FailureCounts {
-  private readonly counts = new Map<FailureReason, number>();
-
-  add(reason: FailureReason): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-  }
-
-  /** Every reason, zeros included, so a counter exists before its first failure. */
-  snapshot(): Record<FailureReason, number> {
-    return Object.fromEntries(FAILURE_REASONS.map((r) => [r, this.counts.get(r) ?? 0])) as Record<
-      FailureReason,
-      number
-    >;
-  }
-}

@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.js';
 import type { Deps } from '../deps.js';
 import { RelayError } from '../errors.js';
+import { observe } from '../observe/events.js';
 import { limitOf } from '../policy/tiers.js';
 import { admit } from './admission.js';
 import { keyIdOf, verifyApiKey } from './api-key.js';
@@ -125,23 +126,25 @@ async function admitRequest(deps: Deps, { principal, nonce }: Identified): Promi
 
 /** Counts and audits a refusal: who claimed what, never the credential itself. */
 function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): void {
-  deps.authFailures.add(failure.reason);
   const principal = c.get('principal') as Principal | undefined;
   const hmac = HMAC_HEADERS.some((name) => c.req.header(name) !== undefined);
   const scheme = hmac ? 'hmac' : c.req.header('authorization') !== undefined ? 'bearer' : 'none';
-  deps.audit.record({
-    event: 'auth.failure',
-    agentId: principal?.kind === 'agent' ? principal.agentId : (failure.claimedAgent ?? null),
-    requestId: c.get('requestId'),
-    detail: {
+  observe(
+    deps,
+    {
+      kind: 'auth.failure',
+      agentId: principal?.kind === 'agent' ? principal.agentId : (failure.claimedAgent ?? null),
       reason: failure.reason,
-      status: failure.status,
-      method: c.req.method,
-      // Bounded: the path is the caller's to choose, and audit rows should stay small.
-      path: c.req.path.slice(0, 256),
-      credential: principal?.via ?? scheme,
+      detail: {
+        status: failure.status,
+        method: c.req.method,
+        // Bounded: the path is the caller's to choose, and audit rows should stay small.
+        path: c.req.path.slice(0, 256),
+        credential: principal?.via ?? scheme,
+      },
     },
-  });
+    c.get('requestId'),
+  );
 }
 
 /**

@@ -87,6 +87,23 @@ export const policy = pgTable('policy', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** The policy file's tiers (SPEC: Policies), kept beside its rules so every process reads both. */
+export const policyTier = pgTable('policy_tier', {
+  name: text('name').primaryKey(),
+  requestsPerMinute: integer('requests_per_minute'),
+});
+
+/** FR-33: the times each sender's messages were admitted by a rate-limited rule, last hour only. */
+export const policyRate = pgTable(
+  'policy_rate',
+  {
+    policyName: text('policy_name').notNull(),
+    agentId: text('agent_id').notNull(),
+    hits: timestamp('hits', { withTimezone: true }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.policyName, t.agentId] })],
+);
+
 export const message = pgTable(
   'message',
   {
@@ -116,6 +133,8 @@ export const message = pgTable(
     maxAttempts: integer('max_attempts').notNull(),
     leaseId: uuid('lease_id'),
     leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    // When the current lease began: the lease-duration histogram measures from here to the ACK.
+    leasedAt: timestamp('leased_at', { withTimezone: true }),
     ackedAt: timestamp('acked_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     lastError: text('last_error'),

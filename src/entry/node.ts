@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
-import { type Config, ConfigError, parseConfig } from '../config.js';
+import { ConfigError, parseConfig } from '../config.js';
 import { openNodeDatabase } from '../db/node-database.js';
-import { createDeps } from '../deps.js';
+import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
+import { createNodeMetrics } from '../observe/node-metrics.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
-import { defaultPolicy, type Policy, PolicyError, parsePolicy } from '../policy/load.js';
+import { type Policy, PolicyError, parsePolicy } from '../policy/load.js';
+import { PolicyRefresher, publishPolicy, readStoredPolicy } from '../policy/store.js';
 import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
@@ -16,13 +18,12 @@ import { VERSION } from '../version.js';
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
 const AUDIT_FLUSH_MS = 1000;
 
-function readPolicy(config: Config): Policy {
-  if (!config.policyFile) return defaultPolicy();
+function readPolicyFile(file: string): Policy {
   let text: string;
   try {
-    text = readFileSync(config.policyFile, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([`POLICY_FILE: cannot read ${config.policyFile}: ${(error as Error).message}`]);
+    throw new ConfigError([`POLICY_FILE: cannot read ${file}: ${(error as Error).message}`]);
   }
   return parsePolicy(text);
 }
@@ -30,7 +31,7 @@ function readPolicy(config: Config): Policy {
 async function main() {
   const config = parseConfig(process.env);
   const logger = createPinoLogger(config.logLevel);
-  const policy = readPolicy(config);
+  const fromFile = config.policyFile ? readPolicyFile(config.policyFile) : undefined;
   const database = await openNodeDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
@@ -38,6 +39,11 @@ async function main() {
   });
   await database.migrate();
 
+  // The file, when there is one, is published for every process sharing the database; without
+  // one this process enforces whatever another published (or the defaults).
+  if (fromFile) await publishPolicy(database.db, fromFile);
+  const policy = fromFile ?? (await readStoredPolicy(database.db));
+  const metrics = createNodeMetrics({ maxSeries: config.metricsMaxSeries });
   // PGlite is one process, so waking waiters in this process reaches all of them; PostgreSQL
   // may have several relays, which hear of each other's messages through LISTEN/NOTIFY.
   const hub = config.databaseUrl
@@ -49,12 +55,18 @@ async function main() {
     db: database.db,
     logger,
     policy,
+    metrics,
     hub,
     sockets: (d) => {
       gateway = new NodeGateway(d);
       return gateway;
     },
   });
+  const policySync = new PolicyRefresher(deps, config.policyRefreshSec * 1000);
+  const policyRefresh = setInterval(
+    () => void policySync.refresh(Date.now()),
+    config.policyRefreshSec * 1000,
+  );
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });
@@ -96,6 +108,7 @@ async function main() {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     for (const timer of sweeps) clearInterval(timer);
     clearInterval(auditFlush);
+    clearInterval(policyRefresh);
     const force = setTimeout(() => {
       logger.warn({}, 'shutdown timed out; exiting with requests still open');
       process.exit(1);
@@ -111,8 +124,34 @@ async function main() {
       process.exit(0);
     });
   };
+  process.on('SIGHUP', () => void reloadPolicy(deps, config.policyFile));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** FR-32: a broken file keeps the rules in force and says why; a good one is published and used. */
+async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void> {
+  if (!file) {
+    deps.logger.warn({}, 'SIGHUP: no POLICY_FILE to reload');
+    return;
+  }
+  let policy: Policy;
+  try {
+    policy = readPolicyFile(file);
+  } catch (error) {
+    const problems =
+      error instanceof PolicyError || error instanceof ConfigError ? error.problems : [String(error)];
+    deps.logger.error({ policy_file: file, problems }, 'policy reload failed; keeping the rules in force');
+    return;
+  }
+  try {
+    await publishPolicy(deps.db, policy);
+  } catch (error) {
+    deps.logger.error({ policy_file: file, err: String(error) }, 'policy reload failed: cannot publish it');
+    return;
+  }
+  deps.policy = policy;
+  deps.logger.info({ policy_file: file, rules: policy.written.length }, 'policy reloaded');
 }
 
 main().catch((error: unknown) => {

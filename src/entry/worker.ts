@@ -6,6 +6,7 @@ import { renderError } from '../errors.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createConsoleLogger } from '../observe/console-logger.js';
 import { defaultPolicy } from '../policy/load.js';
+import { PolicyRefresher } from '../policy/store.js';
 
 /** Bindings: `DATABASE_URL` and `API_KEY` are secrets, the rest plain vars (wrangler.toml). */
 export interface Env {
@@ -26,6 +27,7 @@ export const CRON_SWEEPS: Record<string, readonly ('leases' | 'ttl')[]> = {
 interface Relay {
   app: App;
   deps: Deps;
+  policy: PolicyRefresher;
 }
 
 // One relay per isolate, built on first use and rebuilt only if the bindings change, so the
@@ -45,8 +47,9 @@ function parseWorkerConfig(vars: Record<string, string>): Config & { databaseUrl
   const problems = [];
   if (!config.databaseUrl)
     problems.push('DATABASE_URL: required on Workers, which have no embedded database');
-  if (config.policyFile)
-    problems.push('POLICY_FILE: Workers have no file system; they run the default policy');
+  if (config.policyFile) {
+    problems.push('POLICY_FILE: Workers have no file system; they enforce the policy a Node relay published');
+  }
   if (problems.length) throw new ConfigError(problems);
   return config as Config & { databaseUrl: string };
 }
@@ -55,7 +58,7 @@ function buildRelay(config: Config & { databaseUrl: string }): Relay {
   const database = openNeonDatabase(config.databaseUrl, config.neon);
   const logger = createConsoleLogger(config.logLevel);
   const deps = createDeps({ config, db: database.db, logger, policy: defaultPolicy() });
-  return { app: createApp(deps), deps };
+  return { app: createApp(deps), deps, policy: new PolicyRefresher(deps, config.policyRefreshSec * 1000) };
 }
 
 /** A Worker cannot refuse to start, so bad bindings answer every request with 503 instead. */
@@ -74,6 +77,16 @@ export default {
       if (error instanceof ConfigError) return misconfigured(error);
       throw error;
     }
+    // The first request of an isolate waits for the published policy; later ones re-read it in
+    // the background once it is older than POLICY_REFRESH_SEC.
+    const policy = relay.policy.ensure(Date.now());
+    try {
+      await policy.ready;
+    } catch {
+      const body = renderError('unavailable', 'the relay cannot read its policy from the database');
+      return Response.json(body, { status: 503 });
+    }
+    if (policy.background) ctx.waitUntil(policy.background);
     const response = await relay.app.fetch(request);
     // No timer outlives a request on Workers, so the audit rows a request recorded are written
     // after its response has gone, while the runtime keeps the isolate alive for them.

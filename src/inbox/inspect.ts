@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { type Db, firstRow, isoOrNull } from '../db/database.js';
+import { type Db, firstRow, isoOrNull, rows } from '../db/database.js';
+import type { InboxGauge } from '../observe/metrics.js';
 import type { MessageState } from './states.js';
 
 export interface MessageStatus {
@@ -73,4 +74,27 @@ export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
     dead: Number(row?.dead ?? 0),
     oldest_age_sec: Number(row?.oldest_age_sec ?? 0),
   };
+}
+
+/**
+ * Every inbox's depth by state and the age of its oldest message, for the metrics endpoint.
+ * Acked rows are outside the filter, so message_to_status_idx serves it however long the history.
+ */
+export async function inboxGauges(db: Db): Promise<InboxGauge[]> {
+  const found = await rows<{
+    to_agent_id: string;
+    status: InboxGauge['status'];
+    count: number | string;
+    age: number | string;
+  }>(
+    db,
+    sql`select to_agent_id, status, count(*) as count, extract(epoch from now() - min(created_at))::float8 as age
+        from message where status in ('delivered', 'leased', 'dead') group by to_agent_id, status`,
+  );
+  return found.map((r) => ({
+    agentId: r.to_agent_id,
+    status: r.status,
+    count: Number(r.count),
+    oldestAgeSec: Number(r.age),
+  }));
 }

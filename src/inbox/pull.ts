@@ -24,6 +24,7 @@ export async function leaseNext(
         attempts = m.attempts + (m.status = 'leased')::int,
         last_error = case when m.status = 'leased' then 'Lease expired' else m.last_error end,
         lease_id = gen_random_uuid(),
+        leased_at = now(),
         lease_until = now() + make_interval(secs => ${visibilityTimeoutSec})
       from (
         select id from message

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Db, firstRow, isUniqueViolation } from '../db/database.js';
 import { DEFAULT_TTL_SEC, fingerprint } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
-import type { LeaseRef } from './settle.js';
+import { type AckTimes, type LeaseRef, numberOrNull } from './settle.js';
 
 export type ReplyContent = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
@@ -18,18 +18,35 @@ export interface ReplyInput extends LeaseRef {
  * can never leave one without the other. The reply keeps the original's correlation id (or
  * takes its id) and its subject.
  */
-/** The reply's id, and its recipient when this call stored it (a retry finds the first reply instead). */
-export async function replyToMessage(
-  db: Db,
-  input: ReplyInput,
-): Promise<{ messageId: string; to: string | undefined }> {
+interface ReplyRow {
+  id: string;
+  to: string;
+  subject: string;
+  correlation_id: string;
+  lease_sec: number | null;
+  delivery_sec: number;
+}
+
+/** The reply's id; for a first answer also what the events need, for a repeat only the id. */
+export type ReplyResult =
+  | ({
+      repeat: false;
+      messageId: string;
+      type: string;
+      to: string;
+      subject: string;
+      correlationId: string;
+    } & AckTimes)
+  | { repeat: true; messageId: string };
+
+export async function replyToMessage(db: Db, input: ReplyInput): Promise<ReplyResult> {
   const id = crypto.randomUUID();
   const timestamp = new Date(input.now).toISOString();
   const [type, body] =
     'result' in input.content ? ['task.result', input.content.result] : ['task.error', input.content.error];
   const fp = fingerprint({ id, type, body, timestamp });
   const key = input.idempotencyKey ?? null;
-  const row = await firstRow<{ id: string; to_agent_id: string }>(
+  const row = await firstRow<ReplyRow>(
     db,
     sql`
       with original as (
@@ -38,15 +55,20 @@ export async function replyToMessage(
           and o.lease_until > now()
           and (${input.leaseId ?? null}::uuid is null or o.lease_id = ${input.leaseId ?? null}::uuid)
           and exists (select 1 from agent where agent.id = o.from_agent_id)
-        returning o.from_agent_id, o.to_agent_id, coalesce(o.correlation_id, o.id) as correlation_id, o.subject
+        returning o.from_agent_id, o.to_agent_id, coalesce(o.correlation_id, o.id) as correlation_id, o.subject,
+          extract(epoch from now() - o.leased_at)::float8 as lease_sec,
+          extract(epoch from now() - o.created_at)::float8 as delivery_sec
+      ), inserted as (
+        insert into message (id, to_agent_id, from_agent_id, type, subject, correlation_id, body, timestamp, ttl_sec,
+          expires_at, idempotency_key, fingerprint, max_attempts)
+        select ${id}, o.from_agent_id, o.to_agent_id, ${type}, o.subject, o.correlation_id, ${JSON.stringify(body)}::json,
+          ${timestamp}, ${DEFAULT_TTL_SEC}, ${timestamp}::timestamptz + make_interval(secs => ${DEFAULT_TTL_SEC}),
+          ${key}::text, ${fp}, ${input.maxAttempts}
+        from original o
+        returning id
       )
-      insert into message (id, to_agent_id, from_agent_id, type, subject, correlation_id, body, timestamp, ttl_sec,
-        expires_at, idempotency_key, fingerprint, max_attempts)
-      select ${id}, o.from_agent_id, o.to_agent_id, ${type}, o.subject, o.correlation_id, ${JSON.stringify(body)}::json,
-        ${timestamp}, ${DEFAULT_TTL_SEC}, ${timestamp}::timestamptz + make_interval(secs => ${DEFAULT_TTL_SEC}),
-        ${key}::text, ${fp}, ${input.maxAttempts}
-      from original o
-      returning id, to_agent_id`,
+      select inserted.id, o.from_agent_id as to, o.subject, o.correlation_id, o.lease_sec, o.delivery_sec
+      from inserted, original o`,
   ).catch((error: unknown) => {
     // The whole statement failed, so the original stays leased for a corrected retry.
     if (isUniqueViolation(error)) {
@@ -54,8 +76,19 @@ export async function replyToMessage(
     }
     throw error;
   });
-  if (row) return { messageId: row.id, to: row.to_agent_id };
-  return { messageId: await findEarlierReply(db, input, key), to: undefined };
+  if (row) {
+    return {
+      repeat: false,
+      messageId: row.id,
+      type,
+      to: row.to,
+      subject: row.subject,
+      correlationId: row.correlation_id,
+      leaseSec: numberOrNull(row.lease_sec),
+      deliverySec: Number(row.delivery_sec),
+    };
+  }
+  return { repeat: true, messageId: await findEarlierReply(db, input, key) };
 }
 
 /** A retried REPLY finds the original already acked; its idempotency key leads back to the first answer. */

@@ -21,14 +21,29 @@ const nackableBy = (ref: LeaseRef) => sql`
   and (case when ${ref.leaseId ?? null}::uuid is null then lease_until > now()
             else lease_id = ${ref.leaseId ?? null}::uuid end)`;
 
-export async function ackMessage(db: Db, ref: LeaseRef): Promise<boolean> {
-  const row = await firstRow<{ id: string }>(
+/** How long an acked message was held, and how long it took from SEND to ACK (FR-37). */
+export interface AckTimes {
+  leaseSec: number | null;
+  deliverySec: number;
+}
+
+/** Settles a held message; undefined when this agent holds no such lease. */
+export async function ackMessage(db: Db, ref: LeaseRef): Promise<AckTimes | undefined> {
+  const row = await firstRow<{ lease_sec: number | null; delivery_sec: number }>(
     db,
     sql`update message set status = 'acked', acked_at = now(), finished_at = now(), lease_until = null
-        where ${heldBy(ref)} returning id`,
+        where ${heldBy(ref)}
+        returning ${SETTLE_TIMES}`,
   );
-  return row !== undefined;
+  return row && { leaseSec: numberOrNull(row.lease_sec), deliverySec: Number(row.delivery_sec) };
 }
+
+/** Seconds since the lease began and since the message was stored, as the ACK sees them. */
+export const SETTLE_TIMES = sql.raw(
+  'extract(epoch from now() - leased_at)::float8 as lease_sec, extract(epoch from now() - created_at)::float8 as delivery_sec',
+);
+
+export const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
 
 export interface NackResult {
   status: MessageState;

@@ -27,7 +27,7 @@ export const reclaimExpiredSql = (scope: SQL) => sql`
     for update skip locked
   ) expired
   where m.id = expired.id
-  returning m.id, m.status, m.attempts, m.to_agent_id`;
+  returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const expireTtlSql = sql`
   update message m set status = 'dead', last_error = 'TTL expired', finished_at = now(), lease_id = null,
@@ -39,7 +39,7 @@ const expireTtlSql = sql`
     for update skip locked
   ) expired
   where m.id = expired.id
-  returning m.id, m.status, m.attempts, m.to_agent_id`;
+  returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const purgeFinishedSql = (retentionSec: number) => sql`
   delete from message m
@@ -55,9 +55,9 @@ const purgeFinishedSql = (retentionSec: number) => sql`
 
 export interface SweptMessage {
   id: string;
+  to_agent_id: string;
   status: 'delivered' | 'dead';
   attempts: number;
-  to_agent_id: string;
 }
 
 /** Runs batches until one comes back short, so a backlog drains in one pass without one huge statement. */

@@ -1,27 +1,46 @@
+import { sql } from 'drizzle-orm';
 import { purgeAdmissions } from '../auth/admission.js';
 import type { Deps } from '../deps.js';
+import { observe } from '../observe/events.js';
+import { purgeHourlySlots } from '../policy/rate-limit.js';
 import { purgeSessions } from '../realtime/sessions.js';
-import { expireTtl, purgeFinished, reclaimExpired } from './sweep.js';
+import { expireTtl, purgeFinished, reclaimExpired, type SweptMessage } from './sweep.js';
+
+type SweepDeps = Pick<Deps, 'db' | 'logger' | 'config' | 'metrics' | 'audit' | 'hub'>;
+
+/** A lease that ran out: back to ready with an attempt spent, or dead (FR-21). */
+export function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
+  const event = { kind: 'lease.expired', agentId: m.to_agent_id, messageId: m.id } as const;
+  observe(deps, { ...event, attempts: m.attempts, status: m.status });
+}
+
+/** Wakes each inbox that got messages back, once, however many: the hub batches further across processes. */
+export function wakeReturned(deps: Pick<Deps, 'hub'>, returned: SweptMessage[]): void {
+  const ready = new Set<string>();
+  for (const m of returned) if (m.status === 'delivered') ready.add(m.to_agent_id);
+  for (const agentId of ready) deps.hub.notify(agentId);
+}
 
 /** One pass of every sweep; Node's timers and the Workers' Cron Trigger both call this. */
-export async function sweepOnce(
-  deps: Pick<Deps, 'db' | 'logger' | 'config' | 'hub'>,
-  which: 'leases' | 'ttl',
-) {
+export async function sweepOnce(deps: SweepDeps, which: 'leases' | 'ttl') {
   const { db, logger, config } = deps;
   if (which === 'leases') {
-    const ready = new Set<string>();
-    for (const m of await reclaimExpired(db)) {
-      logger.info({ message_id: m.id, attempts: m.attempts, status: m.status }, 'lease expired');
-      if (m.status === 'delivered') ready.add(m.to_agent_id);
-    }
-    // One wake per inbox, not per message: the hub batches them further across processes.
-    for (const agentId of ready) deps.hub.notify(agentId);
+    const returned = await reclaimExpired(db);
+    for (const m of returned) observeExpiry(deps, m);
+    wakeReturned(deps, returned);
     return;
   }
-  for (const m of await expireTtl(db)) logger.info({ message_id: m.id }, 'TTL expired');
+  for (const m of await expireTtl(db))
+    observe(deps, { kind: 'ttl.expired', agentId: m.to_agent_id, messageId: m.id });
   const purged = await purgeFinished(db, config.messageRetentionSec);
   if (purged.length) logger.debug({ count: purged.length }, 'purged finished messages past retention');
   await purgeAdmissions(db);
+  await purgeHourlySlots(db);
   await purgeSessions(db);
+  if (config.auditRetentionSec > 0) {
+    // Bounded like the other sweeps, so a long-neglected log is trimmed over several passes.
+    await db.execute(sql`
+      delete from audit_log where id in (
+        select id from audit_log where at < now() - make_interval(secs => ${config.auditRetentionSec}) limit 10000)`);
+  }
 }

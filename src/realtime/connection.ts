@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { rows } from '../db/database.js';
+import { isoOrNull, rows } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { renderDelivery } from '../inbox/message-row.js';
 import { leaseNext } from '../inbox/pull.js';
 import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
+import { observe } from '../observe/events.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
@@ -120,21 +121,34 @@ export class InboxConnection {
       leaseId: this.inFlight.get(f.message_id.toLowerCase())?.leaseId,
     };
     const key = f.message_id.toLowerCase();
+    const agentId = this.options.agentId;
     if (f.type === 'ack') {
       const acked = await ackMessage(db, ref);
       this.inFlight.delete(key);
-      if (!acked) this.notLeased(f.message_id);
+      if (!acked) return this.notLeased(f.message_id);
+      observe(this.deps, { kind: 'message.acked', agentId, messageId: key, ...acked, via: 'push' });
     } else if (f.extend !== undefined) {
       const row = await extendLease(db, ref, f.extend);
+      if (!row) return this.notLeased(f.message_id);
+      const leaseUntil = isoOrNull(row.lease_until) as string;
       const held = this.inFlight.get(key);
-      if (row && held && row.lease_until) held.leaseUntil = new Date(row.lease_until).getTime();
-      if (!row) this.notLeased(f.message_id);
+      if (held) held.leaseUntil = Date.parse(leaseUntil);
+      observe(this.deps, { kind: 'lease.extended', agentId, messageId: key, leaseUntil });
       return;
     } else {
       const row = await releaseLease(db, ref, 'Nacked');
       this.inFlight.delete(key);
-      if (!row) this.notLeased(f.message_id);
-      else if (row.status === 'delivered') hub.notify(this.options.agentId);
+      if (!row) return this.notLeased(f.message_id);
+      const { status, attempts } = row;
+      observe(this.deps, {
+        kind: 'message.nacked',
+        agentId,
+        messageId: key,
+        reason: 'Nacked',
+        status,
+        attempts,
+      });
+      if (status === 'delivered') hub.notify(agentId);
     }
     await this.pump();
   }

@@ -7,6 +7,8 @@ import { inboxStats } from '../inbox/inspect.js';
 import { renderDelivery } from '../inbox/message-row.js';
 import { leaseNext } from '../inbox/pull.js';
 import { reclaimInbox } from '../inbox/sweep.js';
+import { observeExpiry, wakeReturned } from '../inbox/sweeper.js';
+import { observe } from '../observe/events.js';
 import { leaseOrWait, MAX_WAIT_SEC } from '../realtime/wait.js';
 import { AgentParam, credentials, json, pick, secondsQuery } from './common.js';
 
@@ -96,7 +98,14 @@ export function inboxRoutes(deps: Deps) {
           ? await leaseNext(db, id, visibility_timeout)
           : await leaseOrWait(deps, id, visibility_timeout, wait, c.req.raw.signal);
       if (!row) return c.body(null, 204);
-      return c.json(renderDelivery(row), 200);
+      const delivery = renderDelivery(row);
+      const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
+      observe(
+        deps,
+        { kind: 'message.leased', agentId: id, messageId, leaseUntil, attempts, via: 'pull' },
+        c.get('requestId'),
+      );
+      return c.json(delivery, 200);
     })
     .openapi(stats, async (c) => {
       const { id } = c.req.valid('param');
@@ -107,7 +116,8 @@ export function inboxRoutes(deps: Deps) {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
       const reclaimed = await reclaimInbox(db, id);
-      if (reclaimed.some((m) => m.status === 'delivered')) deps.hub.notify(id);
+      for (const m of reclaimed) observeExpiry(deps, m);
+      wakeReturned(deps, reclaimed);
       return c.json({ reclaimed: reclaimed.length }, 200);
     });
 }

@@ -11,6 +11,8 @@ import { replyToMessage } from '../inbox/reply.js';
 import { sendMessage } from '../inbox/send.js';
 import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
 import { MESSAGE_STATES } from '../inbox/states.js';
+import { observe } from '../observe/events.js';
+import { enforcePolicy, policySubject } from '../policy/evaluate.js';
 import {
   AgentParam,
   credentials,
@@ -155,6 +157,9 @@ export function messageRoutes(deps: Deps) {
         throw new RelayError('validation_failed', `to: must be agent://${to}, the agent in the path`);
       }
       const signedWith = await checkEnvelopeSignature(deps, envelope);
+      const requestId = c.get('requestId');
+      const from = agentOf(envelope.from);
+      const policy = await enforcePolicy(deps, policySubject(envelope), requestId);
       const result = await sendMessage(db, {
         envelope,
         idempotencyKey: c.req.valid('header')['idempotency-key'],
@@ -162,7 +167,12 @@ export function messageRoutes(deps: Deps) {
         now: clock.now(),
         signedWith,
       });
-      if (result.created) deps.hub.notify(to);
+      if (result.created) {
+        deps.hub.notify(to);
+        const { type, subject, correlation_id = null } = envelope;
+        const event = { kind: 'message.sent', messageId: result.messageId, from, to, type, subject } as const;
+        observe(deps, { ...event, correlationId: correlation_id, policy, via: 'send' }, requestId);
+      }
       return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
     })
     .openapi(ack, async (c) => {
@@ -176,6 +186,11 @@ export function messageRoutes(deps: Deps) {
       if (!acked) throw notLeased(id, mid);
       // A WebSocket holding this message in flight frees its slot.
       deps.hub.notify(id);
+      observe(
+        deps,
+        { kind: 'message.acked', agentId: id, messageId: mid, ...acked, via: 'ack' },
+        c.get('requestId'),
+      );
       return c.json({ status: 'acked' as const }, 200);
     })
     .openapi(nack, async (c) => {
@@ -189,6 +204,26 @@ export function messageRoutes(deps: Deps) {
           : await extendLease(db, ref, extend);
       if (!row) throw notLeased(id, mid);
       if (row.status !== 'leased') deps.hub.notify(id);
+      const messageId = mid.toLowerCase();
+      observe(
+        deps,
+        extend === undefined
+          ? {
+              kind: 'message.nacked',
+              agentId: id,
+              messageId,
+              reason: reason ?? 'Nacked',
+              status: row.status,
+              attempts: row.attempts,
+            }
+          : {
+              kind: 'lease.extended',
+              agentId: id,
+              messageId,
+              leaseUntil: isoOrNull(row.lease_until) as string,
+            },
+        c.get('requestId'),
+      );
       return c.json(
         {
           status: row.status,
@@ -201,7 +236,7 @@ export function messageRoutes(deps: Deps) {
     .openapi(reply, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const { messageId, to } = await replyToMessage(db, {
+      const replied = await replyToMessage(db, {
         agentId: id,
         messageId: mid,
         leaseId: c.req.valid('query').lease_id,
@@ -210,9 +245,41 @@ export function messageRoutes(deps: Deps) {
         maxAttempts: config.maxAttempts,
         now: clock.now(),
       });
-      if (to) deps.hub.notify(to);
-      deps.hub.notify(id);
-      return c.json({ message_id: messageId }, 200);
+      if (!replied.repeat) {
+        // The sender may be waiting for the answer; a socket of this inbox has a slot free.
+        deps.hub.notify(replied.to);
+        deps.hub.notify(id);
+        const requestId = c.get('requestId');
+        const { leaseSec, deliverySec } = replied;
+        observe(
+          deps,
+          {
+            kind: 'message.acked',
+            agentId: id,
+            messageId: mid.toLowerCase(),
+            leaseSec,
+            deliverySec,
+            via: 'reply',
+          },
+          requestId,
+        );
+        observe(
+          deps,
+          {
+            kind: 'message.sent',
+            messageId: replied.messageId,
+            from: id,
+            to: replied.to,
+            type: replied.type,
+            subject: replied.subject,
+            correlationId: replied.correlationId,
+            policy: null,
+            via: 'reply',
+          },
+          requestId,
+        );
+      }
+      return c.json({ message_id: replied.messageId }, 200);
     })
     .openapi(status, async (c) => {
       const { mid } = c.req.valid('param');

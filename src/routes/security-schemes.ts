@@ -26,6 +26,11 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
         'A JWT (HS256, EdDSA, ES256 or RS256) whose `sub` is the agent id; `permissions` lists `send`, ' +
         '`send:<glob>`, `pull` or `admin` (default `["send","pull"]`). `exp` is required.',
     },
+    metricsToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description: '`METRICS_TOKEN`, when the relay sets one; otherwise /metrics is open.',
+    },
     hmacAgentId: hmacHeader('X-Agent-Id', 'HMAC: the calling agent'),
     hmacTimestamp: hmacHeader('X-Timestamp', 'HMAC: unix seconds, within 300 s of the relay’s clock'),
     hmacSignature: hmacHeader(

@@ -4,10 +4,12 @@ import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps } from '../../src/deps.js';
 import { silentLogger } from '../../src/observe/logger.js';
+import { createNodeMetrics } from '../../src/observe/node-metrics.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { NodeGateway } from '../../src/realtime/node-gateway.js';
 import { PgHub } from '../../src/realtime/node-hub.js';
 import { envelope, sleep } from './envelope.js';
+import { parsePrometheus } from './prometheus.js';
 import { openTestDatabase } from './test-database.js';
 
 export { envelope, sleep };
@@ -63,6 +65,7 @@ export async function startTestRelay(
       gateway = new NodeGateway(d);
       return gateway;
     },
+    metrics: createNodeMetrics({ maxSeries: config.metricsMaxSeries, processMetrics: false }),
   });
   const app = createApp(deps);
   let server: ServerType | undefined;
@@ -127,6 +130,13 @@ export async function startTestRelay(
   const stats = async (agent: Agent) =>
     (await call('GET', `/v1/agents/${agent.id}/inbox/stats`, { token: agent.apiKey })).body;
 
+  /** GET /metrics, parsed. */
+  const metrics = async () => {
+    const r = await call<string>('GET', '/metrics', { token: null });
+    if (r.status !== 200) throw new Error(`GET /metrics: ${r.status}`);
+    return parsePrometheus(r.body);
+  };
+
   return {
     app,
     deps,
@@ -142,6 +152,7 @@ export async function startTestRelay(
     /** `http://127.0.0.1:<port>` when started with `listen`. */
     baseUrl,
     gateway: () => gateway,
+    metrics,
     close: async () => {
       gateway?.closeAll();
       if (server) await new Promise((resolve) => server?.close(resolve));

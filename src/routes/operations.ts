@@ -1,0 +1,23 @@
+/**
+ * The `operation` label of admp_request_duration_seconds: a name per route, so the label has as
+ * many values as the relay has routes, whatever paths callers send.
+ */
+const OPERATIONS: Record<string, string> = {
+  'POST /v1/agents/:id/messages': 'send',
+  'POST /v1/agents/:id/inbox/pull': 'pull',
+  'POST /v1/agents/:id/messages/:mid/ack': 'ack',
+  'POST /v1/agents/:id/messages/:mid/nack': 'nack',
+  'POST /v1/agents/:id/messages/:mid/reply': 'reply',
+  'GET /v1/messages/:mid/status': 'status',
+  'GET /v1/agents/:id/inbox/stats': 'stats',
+  'POST /v1/agents/:id/inbox/reclaim': 'reclaim',
+  'POST /v1/broadcast': 'broadcast',
+  'GET /health': 'health',
+  'GET /metrics': 'metrics',
+};
+
+/** The operation a request was routed to; other routes are named by their pattern. */
+export function operationOf(method: string, routePath: string): string {
+  if (routePath === '/*' || routePath === '*') return 'unmatched';
+  return OPERATIONS[`${method} ${routePath}`] ?? `${method} ${routePath}`;
+}
