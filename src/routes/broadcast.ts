@@ -22,11 +22,9 @@ const BroadcastResponse = z
   .object({
     recipients: z.number().int().openapi({ description: 'How many agents got a copy' }),
     message_ids: z.record(z.string(), z.string()).openapi({ description: 'Each recipient’s copy id' }),
-    refused: z
-      .record(z.string(), z.string())
-      .openapi({
-        description: 'Live agents the policy (or the token’s scope) kept out, with the error code',
-      }),
+    refused: z.record(z.string(), z.string()).openapi({
+      description: 'Live agents the policy (or the token’s scope) kept out, with the error code',
+    }),
   })
   .openapi('BroadcastResponse');
 
