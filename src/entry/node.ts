@@ -12,6 +12,7 @@ import { type Policy, PolicyError, parsePolicy } from '../policy/load.js';
 import { PolicyRefresher, publishPolicy, readStoredPolicy } from '../policy/store.js';
 import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
+import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
@@ -71,7 +72,7 @@ async function main() {
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });
-  const app = createApp(deps);
+  const app = createApp(deps, { docsAssets: nodeDocsAssets() });
   const auditFlush = setInterval(() => void deps.audit.flush(), AUDIT_FLUSH_MS);
 
   const sweeps = (['leases', 'ttl'] as const).map((which) => {

@@ -31,6 +31,7 @@ const BroadcastResponse = z
 const broadcast = createRoute({
   method: 'post',
   path: '/v1/broadcast',
+  operationId: 'broadcastMessage',
   summary: 'Send a copy to every live agent except the sender',
   description:
     'Stores a durable copy of the envelope in the inbox of every agent with a live session (an unexpired ' +
