@@ -185,6 +185,9 @@ export class InboxConnection {
             leaseUntil: Date.parse(delivery.lease_until),
           });
           this.send({ type: 'message', message: delivery });
+          const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
+          const event = { kind: 'message.leased', agentId: this.options.agentId, messageId } as const;
+          observe(this.deps, { ...event, leaseUntil, attempts, via: 'push' });
         }
       } while (this.again && !this.closed);
     } catch (error) {

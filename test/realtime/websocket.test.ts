@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rows } from '../../src/db/database.js';
 import { type Agent, startTestRelay, type TestRelay } from '../support/relay.js';
 import { connect } from '../support/ws-client.js';
 
@@ -46,7 +48,7 @@ describe('the WebSocket gateway', () => {
     await socket.close();
   });
 
-  it('acks over the socket', async () => {
+  it('acks over the socket, and audits and counts the push and the ack like a PULL and an ACK', async () => {
     const [from, to] = [await fresh(), await fresh()];
     const sent = await relay.send(from, to.id);
     const socket = await open(to);
@@ -56,6 +58,19 @@ describe('the WebSocket gateway', () => {
       .poll(async () => (await relay.call('GET', `/v1/messages/${sent.body.message_id}/status`)).body.status)
       .toBe('acked');
     await socket.close();
+    const scrape = await relay.metrics();
+    expect(scrape.sum('admp_messages_received_total', { agent_id: to.id })).toBe(1);
+    expect(scrape.sum('admp_messages_acked_total', { agent_id: to.id })).toBe(1);
+    await relay.deps.audit.flush();
+    const trail = await rows<{ event: string; via: string }>(
+      relay.db,
+      sql`select event, detail->>'via' as via from audit_log where message_id = ${sent.body.message_id} order by id`,
+    );
+    expect(trail).toEqual([
+      { event: 'message.sent', via: 'send' },
+      { event: 'message.leased', via: 'push' },
+      { event: 'message.acked', via: 'push' },
+    ]);
   });
 
   it('redelivers a message nacked over the socket, with one more attempt', async () => {
