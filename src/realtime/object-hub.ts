@@ -47,7 +47,7 @@ export class ObjectHub implements Hub {
 export class ObjectGateway implements SocketGateway {
   constructor(private readonly namespace: DurableObjectNamespace) {}
 
-  accept: SocketGateway['accept'] = async (c, request) => {
+  accept: SocketGateway['accept'] = async (_c, request) => {
     const url = new URL(`${OBJECT_ORIGIN}/connect`);
     url.searchParams.set('agent', request.agentId);
     url.searchParams.set('visibility_timeout', String(request.visibilityTimeoutSec));
