@@ -10,6 +10,7 @@ import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { broadcastRoutes } from './routes/broadcast.js';
+import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -37,10 +38,17 @@ export const OPENAPI_INFO = {
       'at-least-once delivery with leases, acks, retries and dead letters.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
+  // Relative: whatever host serves the document (so /docs' "Try it out" calls that relay).
+  servers: [{ url: '/', description: 'The relay serving this document' }],
 };
 
+export interface AppOptions {
+  /** Swagger UI's files, served at /docs/assets; without them /docs loads them from jsDelivr. */
+  docsAssets?: DocsAssets;
+}
+
 /** The relay as one Hono app, free of any runtime: entry files build `deps` and hand it requests. */
-export function createApp(deps: Deps) {
+export function createApp(deps: Deps, options: AppOptions = {}) {
   const startedAt = deps.clock.now();
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -73,6 +81,7 @@ export function createApp(deps: Deps) {
   app.route('/', healthRoutes(deps, startedAt));
   app.route('/', metricsRoutes(deps));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+  app.route('/', docsRoutes(options.docsAssets));
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
   // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.

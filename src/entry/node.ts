@@ -12,6 +12,7 @@ import { type Policy, PolicyError, parsePolicy } from '../policy/load.js';
 import { PolicyRefresher, publishPolicy, readStoredPolicy } from '../policy/store.js';
 import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
+import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
@@ -42,7 +43,9 @@ async function main() {
   // one this process enforces whatever another published (or the defaults).
   if (fromFile) await publishPolicy(database.db, fromFile);
   const policy = fromFile ?? (await readStoredPolicy(database.db));
-  const metrics = createNodeMetrics({ maxSeries: config.metricsMaxSeries });
+  const metrics = config.metricsEnabled
+    ? createNodeMetrics({ maxSeries: config.metricsMaxSeries })
+    : undefined;
   // PGlite is one process, so waking waiters in this process reaches all of them; PostgreSQL
   // may have several relays, which hear of each other's messages through LISTEN/NOTIFY.
   const hub = config.databaseUrl
@@ -69,7 +72,7 @@ async function main() {
   await deps.jwt?.ready.catch((error: Error) => {
     throw new ConfigError([error.message]);
   });
-  const app = createApp(deps);
+  const app = createApp(deps, { docsAssets: nodeDocsAssets() });
   const auditFlush = setInterval(() => void deps.audit.flush(), AUDIT_FLUSH_MS);
 
   const sweeps = (['leases', 'ttl'] as const).map((which) => {

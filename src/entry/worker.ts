@@ -93,16 +93,19 @@ export default {
       if (error instanceof ConfigError) return misconfigured(error);
       throw error;
     }
-    // The first request of an isolate waits for the published policy; later ones re-read it in
-    // the background once it is older than POLICY_REFRESH_SEC.
-    const policy = relay.policy.ensure(Date.now());
-    try {
-      await policy.ready;
-    } catch {
-      const body = renderError('unavailable', 'the relay cannot read its policy from the database');
-      return Response.json(body, { status: 503 });
+    // The first /v1 request of an isolate waits for the published policy (health checks and the
+    // public documents need none); later ones re-read it in the background once it is older than
+    // POLICY_REFRESH_SEC.
+    if (new URL(request.url).pathname.startsWith('/v1/')) {
+      const policy = relay.policy.ensure(Date.now());
+      try {
+        await policy.ready;
+      } catch {
+        const body = renderError('unavailable', 'the relay cannot read its policy from the database');
+        return Response.json(body, { status: 503 });
+      }
+      if (policy.background) ctx.waitUntil(policy.background);
     }
-    if (policy.background) ctx.waitUntil(policy.background);
     const response = await relay.app.fetch(request);
     // No timer outlives a request on Workers, so the audit rows a request recorded are written
     // after its response has gone, while the runtime keeps the isolate alive for them.

@@ -38,6 +38,7 @@ const requireSignature = z
 const register = createRoute({
   method: 'post',
   path: '/v1/agents',
+  operationId: 'registerAgent',
   summary: 'Register an agent (admin)',
   description: 'Returns the agent’s first API key and its HMAC secret. Both are shown once and never again.',
   security: credentials,
@@ -54,6 +55,7 @@ const register = createRoute({
 const list = createRoute({
   method: 'get',
   path: '/v1/agents',
+  operationId: 'listAgents',
   summary: 'List agents (admin)',
   security: credentials,
   responses: {
@@ -65,6 +67,7 @@ const list = createRoute({
 const get = createRoute({
   method: 'get',
   path: '/v1/agents/{id}',
+  operationId: 'getAgent',
   summary: 'Get an agent (admin or self)',
   security: credentials,
   request: { params: AgentParam },
@@ -74,6 +77,7 @@ const get = createRoute({
 const update = createRoute({
   method: 'patch',
   path: '/v1/agents/{id}',
+  operationId: 'updateAgent',
   summary: 'Change an agent’s tier or signature requirement (admin)',
   description:
     'A new tier applies to HMAC and JWT requests and to keys issued later; existing API keys keep theirs. ' +
@@ -91,6 +95,7 @@ const update = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}',
+  operationId: 'deleteAgent',
   summary: 'Delete an agent, its keys and its inbox (admin or self)',
   security: credentials,
   request: { params: AgentParam },

@@ -17,6 +17,7 @@ const IssuedKey = z
 const issueKey = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/api-keys',
+  operationId: 'issueApiKey',
   summary: 'Issue another API key (admin or self)',
   description:
     'An agent may issue keys of its calling credential’s tier; only the admin may choose another tier. ' +
@@ -29,6 +30,7 @@ const issueKey = createRoute({
 const revokeKey = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/api-keys/{key_id}',
+  operationId: 'revokeApiKey',
   summary: 'Revoke an API key (admin or self)',
   description: 'Takes effect at once on this relay process and within 60 seconds on every other one.',
   security: credentials,
@@ -46,6 +48,7 @@ const revokeKey = createRoute({
 const rotateSecret = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/hmac-secret',
+  operationId: 'rotateHmacSecret',
   summary: 'Replace the agent’s HMAC secret (admin or self)',
   description:
     'The new secret is shown once. The old one stops working at once on this relay process and within ' +

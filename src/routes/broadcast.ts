@@ -22,17 +22,16 @@ const BroadcastResponse = z
   .object({
     recipients: z.number().int().openapi({ description: 'How many agents got a copy' }),
     message_ids: z.record(z.string(), z.string()).openapi({ description: 'Each recipient’s copy id' }),
-    refused: z
-      .record(z.string(), z.string())
-      .openapi({
-        description: 'Live agents the policy (or the token’s scope) kept out, with the error code',
-      }),
+    refused: z.record(z.string(), z.string()).openapi({
+      description: 'Live agents the policy (or the token’s scope) kept out, with the error code',
+    }),
   })
   .openapi('BroadcastResponse');
 
 const broadcast = createRoute({
   method: 'post',
   path: '/v1/broadcast',
+  operationId: 'broadcastMessage',
   summary: 'Send a copy to every live agent except the sender',
   description:
     'Stores a durable copy of the envelope in the inbox of every agent with a live session (an unexpired ' +

@@ -10,7 +10,9 @@ const Health = z
 const health = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
   summary: 'Liveness and database reachability (no auth)',
+  security: [],
   responses: {
     200: json(Health, 'The relay and its database answer'),
     503: json(Health, 'The database cannot be reached'),

@@ -26,6 +26,7 @@ export const DeliverySchema = envelopeSchema
 const pull = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/pull',
+  operationId: 'pullMessage',
   summary: 'Lease the oldest ready message (PULL)',
   description:
     'Leases the oldest ready message for `visibility_timeout` seconds (default 30, at most 3600). ' +
@@ -64,6 +65,7 @@ const StatsSchema = z
 const stats = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/inbox/stats',
+  operationId: 'getInboxStats',
   summary: 'Counts of an inbox’s messages by state',
   security: credentials,
   request: { params: AgentParam },
@@ -73,6 +75,7 @@ const stats = createRoute({
 const reclaim = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/reclaim',
+  operationId: 'reclaimLeases',
   summary: 'Return this inbox’s expired leases now',
   description: 'Expired leases go back to ready with one more attempt, or to dead once attempts run out.',
   security: credentials,

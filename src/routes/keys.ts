@@ -24,6 +24,7 @@ const SigningKey = z
 const register = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/keys',
+  operationId: 'addSigningKey',
   summary: 'Register an Ed25519 public key for envelope signatures (admin or self)',
   description:
     'An agent may hold several active keys, so a new one can be rolled out before the old is revoked. ' +
@@ -52,6 +53,7 @@ const register = createRoute({
 const revoke = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/keys/{kid}',
+  operationId: 'revokeSigningKey',
   summary: 'Revoke a signing key (admin or self)',
   description: 'Envelopes signed with it are refused from then on, on every relay process at once.',
   security: credentials,
@@ -76,7 +78,9 @@ const Directory = z
 const directory = createRoute({
   method: 'get',
   path: '/.well-known/agent-keys.json',
+  operationId: 'getKeyDirectory',
   summary: 'Every active signing key, as JWKs (no auth)',
+  security: [],
   responses: { 200: json(Directory, 'Active keys by agent and kid') },
 });
 

@@ -32,6 +32,7 @@ const SendResponse = z
 const send = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages',
+  operationId: 'sendMessage',
   summary: 'Send a message to an agent’s inbox (SEND)',
   description:
     'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
@@ -60,6 +61,7 @@ const NackResponse = z
 const ack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/ack',
+  operationId: 'ackMessage',
   summary: 'Acknowledge a leased message (ACK)',
   security: credentials,
   request: { params: MessageParams, query: z.object({ lease_id: leaseIdQuery }) },
@@ -72,6 +74,7 @@ const ack = createRoute({
 const nack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/nack',
+  operationId: 'nackMessage',
   summary: 'Give a leased message back, or extend its lease (NACK)',
   description:
     'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
@@ -100,6 +103,7 @@ const ReplyBody = z
 const reply = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/reply',
+  operationId: 'replyToMessage',
   summary: 'Answer a leased message and ack it (REPLY)',
   description:
     'Sends `task.result` (`{result}`) or `task.error` (`{error:{code,message}}`) to the original sender with the ' +
@@ -134,6 +138,7 @@ const StatusSchema = z
 const status = createRoute({
   method: 'get',
   path: '/v1/messages/{mid}/status',
+  operationId: 'getMessageStatus',
   summary: 'A message’s delivery status',
   description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
   security: credentials,

@@ -12,6 +12,7 @@ const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const metrics = createRoute({
   method: 'get',
   path: '/metrics',
+  operationId: 'getMetrics',
   summary: 'Prometheus metrics (FR-37)',
   description:
     'Counters, histograms and inbox gauges in the Prometheus text format. Open unless `METRICS_TOKEN` is set; ' +

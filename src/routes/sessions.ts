@@ -24,6 +24,7 @@ const SessionParams = AgentParam.extend({
 const register = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/sessions',
+  operationId: 'openSession',
   summary: 'Register a session: the agent is online until it misses two heartbeats',
   description:
     'Returns a new, unique `session_id`. Send a heartbeat every `heartbeat_interval_sec`; a session that ' +
@@ -37,6 +38,7 @@ const register = createRoute({
 const heartbeat = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/sessions/{sid}/heartbeat',
+  operationId: 'heartbeatSession',
   summary: 'Keep a session alive',
   description: 'Moves `expires_at` to two heartbeat intervals from now. 404 once the session has expired.',
   security: credentials,
@@ -47,6 +49,7 @@ const heartbeat = createRoute({
 const deregister = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/sessions/{sid}',
+  operationId: 'closeSession',
   summary: 'End a session',
   security: credentials,
   request: { params: SessionParams },

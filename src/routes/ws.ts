@@ -11,6 +11,7 @@ const WS_PATH = '/v1/agents/:id/ws';
 const socket = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/ws',
+  operationId: 'openWebSocket',
   summary: 'Receive the inbox’s messages over a WebSocket',
   description:
     'Upgrades to a WebSocket. The relay sends `{"type":"welcome","session_id"}`, then each message as ' +

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { PolicyError, parsePolicy } from '../../policy/load.js';
+import { CliError, type Command } from '../command.js';
+
+export const policyCommand: Command = {
+  name: 'policy check',
+  summary: 'Check a policy file (POLICY_FILE) the way the relay reads it, reporting every problem',
+  args: ['<file>'],
+  details:
+    'Exits 0 and prints the tiers in force when the file is valid; otherwise prints one line per\n' +
+    'problem, `<file>: <field>: <problem>`, and exits 1. Nothing is sent to a relay.',
+  async run(c) {
+    const file = c.args[0] as string;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    try {
+      const policy = parsePolicy(text);
+      const tiers = Object.entries(policy.tiers)
+        .map(([name, limit]) => `${name} ${limit === null ? 'unlimited' : `${limit}/min`}`)
+        .join(', ');
+      c.out(`${file}: ok (tiers: ${tiers})`);
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      for (const problem of error.problems) c.out(`${file}: ${problem}`);
+      const count = error.problems.length;
+      throw new CliError(`${file}: ${count} problem${count === 1 ? '' : 's'}`);
+    }
+  },
+};
