@@ -41,6 +41,8 @@ it('deploy/init-db.sql builds the schema the migrations build, and the relay the
     'audit_log',
     'message',
     'policy',
+    'policy_rate',
+    'policy_tier',
     'rate_window',
     'request_signature',
     'session',
