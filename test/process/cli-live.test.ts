@@ -113,6 +113,35 @@ describe('keys', () => {
     expect(directory.body.keys).toContainEqual(expect.objectContaining({ kid: 'k1', agent_id: bob.id }));
     expect((await admp(['keys', 'remove', bob.id, 'k1'], asBob())).stdout).toBe('removed k1\n');
   });
+
+  it('sends an envelope signed with a registered key, and one signed with another key is refused', async () => {
+    const asAlice = { ADMP_AGENT_ID: alice.id, ADMP_API_KEY: alice.apiKey };
+    const pair = JSON.parse((await admp(['keys', 'generate', '--json'], {})).stdout);
+    const stranger = JSON.parse((await admp(['keys', 'generate', '--json'], {})).stdout);
+    await admp(['keys', 'add', alice.id, 'a1', pair.public_key], asAlice);
+    const sign = (key: string) => [
+      'send',
+      bob.id,
+      '--subject',
+      'signed',
+      '--kid',
+      'a1',
+      '--signing-key',
+      key,
+    ];
+
+    const good = await admp(sign(pair.private_key), asAlice);
+    expect(good.code).toBe(0);
+    const pulled = await request(relay.url, 'POST', `/v1/agents/${bob.id}/inbox/pull`, bob.apiKey);
+    expect(pulled.body.signature).toMatchObject({ alg: 'ed25519', kid: 'a1' });
+    await request(relay.url, 'POST', `/v1/agents/${bob.id}/messages/${pulled.body.id}/ack`, bob.apiKey);
+
+    const bad = await admp(sign(stranger.private_key), asAlice);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^admp: invalid_signature: /);
+    const half = await admp(['send', bob.id, '--subject', 's', '--kid', 'a1'], asAlice);
+    expect(half.code).toBe(2);
+  });
 });
 
 describe('policy check', () => {
