@@ -32,6 +32,14 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: {
+          name: 'sdk-js',
+          include: ['sdk-js/test/**/*.test.ts'],
+          globalSetup: ['sdk-js/test/support/global-relay.ts'],
+        },
+      },
+      {
+        extends: true,
         plugins: [cloudflareTest(workerdPool)],
         test: {
           name: 'workerd',

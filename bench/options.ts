@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AUTH_MODES, type AuthMode } from './credentials.js';
 
-export const MODES = ['cycle', 'send', 'drain'] as const;
+export const MODES = ['cycle', 'send', 'drain', 'push'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface Options {
@@ -17,6 +17,8 @@ export interface Options {
   readonly tier: string;
   readonly auth: AuthMode;
   readonly jwtSecret: string | undefined;
+  /** Sends per second in push mode, spread over the workers at a fixed pace. */
+  readonly rate: number;
 }
 
 export const USAGE = `Usage: npx tsx bench/run.ts [options]   (or: npm run bench -- [options])
@@ -31,6 +33,9 @@ Drives a running ADMP relay over HTTP and reports latency percentiles and throug
   --mode <mode>         cycle: send, pull, ack one message at a time               (default cycle)
                         send:  send only, leaving the messages in the inboxes
                         drain: pull and ack until the inboxes are empty
+                        push:  send at --rate msg/s to recipients listening on WebSockets,
+                               and time each message from its SEND to its push
+  --rate <n>            sends per second in push mode                              (default 200)
   --max-seconds <n>     stop early after this long and report what was measured    (default 300)
   --prefix <prefix>     reuse the agents of an earlier run instead of registering new ones;
                         pass the same --concurrency as that run
@@ -67,6 +72,7 @@ export function parseOptions(argv: readonly string[]): Options | undefined {
     tier: values.tier,
     auth: readAuth(values.auth),
     jwtSecret: values['jwt-secret'] ?? process.env.JWT_SECRET,
+    rate: readPositiveInteger('--rate', values.rate),
   };
 }
 
@@ -88,6 +94,7 @@ function parseOptionsStrictly(argv: readonly string[]) {
         tier: { type: 'string', default: 'unlimited' },
         auth: { type: 'string', default: 'apikey' },
         'jwt-secret': { type: 'string' },
+        rate: { type: 'string', default: '200' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });

@@ -9,11 +9,14 @@ export interface BenchRelay {
 }
 
 /** Starts a relay the way `npm start` does, on a free port, and waits until /health answers. */
-export async function startRelay(env: Record<string, string>): Promise<BenchRelay> {
+export async function startRelay(
+  env: Record<string, string>,
+  options: { stdout?: 'inherit' | 'ignore' } = {},
+): Promise<BenchRelay> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), API_KEY: ADMIN_KEY },
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {

@@ -16,6 +16,7 @@ const UNITS: Readonly<Record<Options['mode'], string>> = {
   cycle: 'cycles',
   send: 'messages sent',
   drain: 'messages acked',
+  push: 'messages pushed',
 };
 
 /** The human table, the throughput line, then one line of JSON, which must stay last for scripts. */

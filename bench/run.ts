@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { credentialFor } from './credentials.js';
 import { type Mode, type Options, parseOptions, USAGE, UsageError } from './options.js';
+import { measurePush } from './push.js';
 import { type Agent, BenchFailure, RelayClient } from './relay-client.js';
 import { formatReport, type Measurement } from './report.js';
 import { LatencyLog } from './stats.js';
 
 /** Each worker owns one sender and one recipient, so it only ever pulls messages it sent itself. */
-interface Worker {
+export interface Worker {
   readonly relay: RelayClient;
   readonly sender: Agent;
   readonly recipient: Agent;
@@ -50,7 +51,9 @@ async function drainOnce(worker: Worker, _n: number, logs: Logs | undefined): Pr
   return true;
 }
 
-const MODE_STEPS: Readonly<Record<Mode, { readonly ops: readonly Op[]; readonly step: Step }>> = {
+const MODE_STEPS: Readonly<
+  Record<Exclude<Mode, 'push'>, { readonly ops: readonly Op[]; readonly step: Step }>
+> = {
   cycle: { ops: ['send', 'pull', 'ack', 'cycle'], step: cycleOnce },
   send: { ops: ['send'], step: sendOnce },
   drain: { ops: ['pull', 'ack'], step: drainOnce },
@@ -95,6 +98,10 @@ async function runPhase(
 }
 
 async function measure(workers: readonly Worker[], options: Options, prefix: string) {
+  if (options.mode === 'push') {
+    const measurement = await measurePush(workers, options, prefix);
+    return { measurement, total: measurement.completed };
+  }
   const { ops, step } = MODE_STEPS[options.mode];
   const deadline = performance.now() + options.maxSeconds * 1000;
   const warmup = await runPhase(workers, 0, options.warmup, deadline, (worker, n) =>

@@ -5,12 +5,17 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openApiJson } from '../src/openapi.js';
 import { initDbSql } from './init-sql.js';
+import { DASHBOARD_PATH, dashboard } from './write-grafana-dashboard.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
 describe('generated files', () => {
   it('spec/openapi.json matches the routes (run `npm run openapi`)', () => {
     expect(read('spec/openapi.json')).toBe(openApiJson());
+  });
+
+  it('deploy/grafana/dashboard.json matches its script (run `npm run grafana`)', () => {
+    expect(JSON.parse(read(DASHBOARD_PATH))).toEqual(dashboard());
   });
 
   it('deploy/init-db.sql matches the migrations (run `npm run db:generate`)', () => {

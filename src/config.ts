@@ -32,6 +32,8 @@ const envSchema = z.object({
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   MESSAGE_RETENTION_SEC: seconds(604_800, 0),
   AUDIT_RETENTION_SEC: seconds(7_776_000, 0),
+  AUDIT_MESSAGES: z.stringbool().default(true),
+  METRICS_ENABLED: z.stringbool().default(true),
   POLICY_REFRESH_SEC: seconds(5),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_MAX_SERIES: z.coerce.number().int().min(10).max(1_000_000).default(2000),
@@ -73,6 +75,10 @@ export interface Config {
   messageRetentionSec: number;
   /** audit_log rows older than this are deleted; 0 keeps them forever. */
   auditRetentionSec: number;
+  /** False keeps only authentication and policy events in audit_log, not every message transition. */
+  auditMessages: boolean;
+  /** False turns /metrics off (404) and skips every counter update. */
+  metricsEnabled: boolean;
   /** How often each process re-reads the published policy (src/policy/store.ts). */
   policyRefreshSec: number;
   /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
@@ -138,6 +144,8 @@ export function parseConfig(env: Env): Config {
     maxAttempts: e.MAX_ATTEMPTS,
     messageRetentionSec: e.MESSAGE_RETENTION_SEC,
     auditRetentionSec: e.AUDIT_RETENTION_SEC,
+    auditMessages: e.AUDIT_MESSAGES,
+    metricsEnabled: e.METRICS_ENABLED,
     policyRefreshSec: e.POLICY_REFRESH_SEC,
     metricsToken: e.METRICS_TOKEN,
     metricsMaxSeries: e.METRICS_MAX_SERIES,

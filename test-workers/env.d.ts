@@ -6,6 +6,8 @@ declare namespace Cloudflare {
     DATABASE_URL: string;
     NEON_WS_PROXY: string;
     NEON_WS_SECURE: string;
+    /** The Durable Object per inbox, from wrangler.toml. */
+    INBOX: DurableObjectNamespace;
     /** The local proxy's SQL-over-HTTP endpoint, for the target that sends statements over HTTP. */
     TEST_NEON_HTTP_ENDPOINT: string;
     /**

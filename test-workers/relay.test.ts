@@ -53,6 +53,27 @@ describe.each(TARGETS)('$name', (target: Target) => {
     await expect.poll(events).toEqual([['auth.failure']]);
   });
 
+  it('enforces the rules a Node relay published to the policy table, within the refresh interval', async () => {
+    const [sender, recipient] = [await register(), await register()];
+    const rule = `deny-${sender.id}`;
+    const pattern = `^${sender.id.replaceAll('.', '\\.')}$`;
+    await query(
+      `insert into policy (name, priority, from_agent_pattern, action) values ($1, 1, $2, 'deny')`,
+      [rule, pattern],
+    );
+    try {
+      await expect
+        .poll(async () => (await send(sender, recipient)).body?.error?.code, {
+          timeout: 10_000,
+          interval: 250,
+        })
+        .toBe('policy_denied');
+      expect((await send(recipient, sender)).status).toBe(201);
+    } finally {
+      await query('delete from policy where name = $1', [rule]);
+    }
+  });
+
   it('registers, reads and deletes an agent', async () => {
     const agent = await register();
     const got = await call(target, 'GET', `/v1/agents/${agent.id}`, { token: agent.apiKey });

@@ -43,7 +43,9 @@ async function main() {
   // one this process enforces whatever another published (or the defaults).
   if (fromFile) await publishPolicy(database.db, fromFile);
   const policy = fromFile ?? (await readStoredPolicy(database.db));
-  const metrics = createNodeMetrics({ maxSeries: config.metricsMaxSeries });
+  const metrics = config.metricsEnabled
+    ? createNodeMetrics({ maxSeries: config.metricsMaxSeries })
+    : undefined;
   // PGlite is one process, so waking waiters in this process reaches all of them; PostgreSQL
   // may have several relays, which hear of each other's messages through LISTEN/NOTIFY.
   const hub = config.databaseUrl

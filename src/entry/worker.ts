@@ -6,11 +6,17 @@ import { renderError } from '../errors.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createConsoleLogger } from '../observe/console-logger.js';
 import { defaultPolicy } from '../policy/load.js';
+import { ObjectGateway, ObjectHub } from '../realtime/object-hub.js';
+
+export { InboxObject } from '../realtime/inbox-object.js';
+
 import { PolicyRefresher } from '../policy/store.js';
 
 /** Bindings: `DATABASE_URL` and `API_KEY` are secrets, the rest plain vars (wrangler.toml). */
 export interface Env {
   DATABASE_URL?: string;
+  /** The Durable Object per inbox that holds its WebSockets (wrangler.toml). */
+  INBOX?: DurableObjectNamespace;
   API_KEY?: string;
   [name: string]: unknown;
 }
@@ -34,11 +40,12 @@ interface Relay {
 // verified-key cache and the router survive from one request to the next.
 let built: { bindings: string; relay: Relay } | undefined;
 
-function relayFor(env: Env): Relay {
+export function relayFor(env: Env): Relay {
   const vars: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (typeof value === 'string') vars[name] = value;
   const bindings = JSON.stringify(vars);
-  if (built?.bindings !== bindings) built = { bindings, relay: buildRelay(parseWorkerConfig(vars)) };
+  if (built?.bindings !== bindings)
+    built = { bindings, relay: buildRelay(parseWorkerConfig(vars), env.INBOX) };
   return built.relay;
 }
 
@@ -54,10 +61,19 @@ function parseWorkerConfig(vars: Record<string, string>): Config & { databaseUrl
   return config as Config & { databaseUrl: string };
 }
 
-function buildRelay(config: Config & { databaseUrl: string }): Relay {
+function buildRelay(
+  config: Config & { databaseUrl: string },
+  inbox: DurableObjectNamespace | undefined,
+): Relay {
   const database = openNeonDatabase(config.databaseUrl, config.neon);
   const logger = createConsoleLogger(config.logLevel);
-  const deps = createDeps({ config, db: database.db, logger, policy: defaultPolicy() });
+  const deps = createDeps({
+    config,
+    db: database.db,
+    logger,
+    policy: defaultPolicy(),
+    ...(inbox ? { hub: new ObjectHub(inbox), sockets: () => new ObjectGateway(inbox) } : {}),
+  });
   return { app: createApp(deps), deps, policy: new PolicyRefresher(deps, config.policyRefreshSec * 1000) };
 }
 
@@ -77,20 +93,25 @@ export default {
       if (error instanceof ConfigError) return misconfigured(error);
       throw error;
     }
-    // The first request of an isolate waits for the published policy; later ones re-read it in
-    // the background once it is older than POLICY_REFRESH_SEC.
-    const policy = relay.policy.ensure(Date.now());
-    try {
-      await policy.ready;
-    } catch {
-      const body = renderError('unavailable', 'the relay cannot read its policy from the database');
-      return Response.json(body, { status: 503 });
+    // The first /v1 request of an isolate waits for the published policy (health checks and the
+    // public documents need none); later ones re-read it in the background once it is older than
+    // POLICY_REFRESH_SEC.
+    if (new URL(request.url).pathname.startsWith('/v1/')) {
+      const policy = relay.policy.ensure(Date.now());
+      try {
+        await policy.ready;
+      } catch {
+        const body = renderError('unavailable', 'the relay cannot read its policy from the database');
+        return Response.json(body, { status: 503 });
+      }
+      if (policy.background) ctx.waitUntil(policy.background);
     }
-    if (policy.background) ctx.waitUntil(policy.background);
     const response = await relay.app.fetch(request);
     // No timer outlives a request on Workers, so the audit rows a request recorded are written
     // after its response has gone, while the runtime keeps the isolate alive for them.
     ctx.waitUntil(relay.deps.audit.flush());
+    // Notifies to inboxes' Durable Objects finish after the response, like the audit rows.
+    if (relay.deps.hub instanceof ObjectHub) ctx.waitUntil(relay.deps.hub.settled());
     return response;
   },
 
@@ -100,5 +121,6 @@ export default {
       await sweepOnce(deps, which);
     }
     ctx.waitUntil(deps.audit.flush());
+    if (deps.hub instanceof ObjectHub) ctx.waitUntil(deps.hub.settled());
   },
 } satisfies ExportedHandler<Env>;

@@ -12,7 +12,7 @@ export function createConsoleLogger(level: Level): Logger {
   const threshold = LEVELS.indexOf(level);
   const write = (at: Exclude<Level, 'silent'>) => (fields: object, message?: string) => {
     if (LEVELS.indexOf(at) < threshold) return;
-    const line = JSON.stringify({ level: at, time: new Date().toISOString(), ...fields, message });
+    const line = JSON.stringify({ level: at, timestamp: new Date().toISOString(), ...fields, message });
     if (at === 'error') console.error(line);
     else if (at === 'warn') console.warn(line);
     else console.log(line);

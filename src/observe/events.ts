@@ -51,11 +51,18 @@ export type RelayEvent =
   | { kind: 'policy.denied'; from: string; to: string; policyName: string; reason: DenialReason }
   | { kind: 'auth.failure'; agentId: string | null; reason: FailureReason; detail: Record<string, unknown> };
 
-type ObserveDeps = Pick<Deps, 'logger' | 'metrics' | 'audit'>;
+type ObserveDeps = Pick<Deps, 'logger' | 'metrics' | 'audit'> & {
+  config: Pick<Deps['config'], 'auditMessages'>;
+};
+
+// Without AUDIT_MESSAGES, the audit log keeps who was refused and why, not every delivery step.
+const SECURITY_EVENTS = new Set<RelayEvent['kind']>(['policy.denied', 'auth.failure']);
+const unaudited = { record: () => {} };
 
 /** Logs, counts and audits one event; never waits for the database (audit rows are batched). */
 export function observe(deps: ObserveDeps, event: RelayEvent, requestId?: string): void {
-  const { logger, metrics, audit } = deps;
+  const { logger, metrics } = deps;
+  const audit = deps.config.auditMessages || SECURITY_EVENTS.has(event.kind) ? deps.audit : unaudited;
   const request_id = requestId;
   switch (event.kind) {
     case 'message.sent': {

@@ -46,3 +46,26 @@ describe('the policy file', () => {
     expect(limitOf({ unlimited: null }, 'unlimited')).toBeNull();
   });
 });
+
+describe('the shipped policy files', () => {
+  const files = [
+    'policies/default.yaml',
+    'policies/examples/default-deny.yaml',
+    'policies/examples/team-rate-limits.yaml',
+  ];
+  for (const file of files) {
+    it(`${file} parses`, async () => {
+      const { readFileSync } = await import('node:fs');
+      expect(parsePolicy(readFileSync(file, 'utf8')).rules.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('default.yaml is the built-in defaults written out', async () => {
+    const { readFileSync } = await import('node:fs');
+    const policy = parsePolicy(readFileSync('policies/default.yaml', 'utf8'));
+    expect(policy.tiers).toEqual(defaultPolicy().tiers);
+    expect(
+      policy.rules.every((rule) => rule.action === 'allow' && rule.from_agent_pattern === undefined),
+    ).toBe(true);
+  });
+});

@@ -3,7 +3,7 @@ import { WebSocketServer } from 'ws';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps } from '../../src/deps.js';
-import { silentLogger } from '../../src/observe/logger.js';
+import { type Logger, silentLogger } from '../../src/observe/logger.js';
 import { createNodeMetrics } from '../../src/observe/node-metrics.js';
 import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { NodeGateway } from '../../src/realtime/node-gateway.js';
@@ -43,7 +43,7 @@ export interface Agent {
  */
 export async function startTestRelay(
   env: Record<string, string> = {},
-  options: { policy?: string; listen?: boolean } = {},
+  options: { policy?: string; logger?: Logger; listen?: boolean } = {},
 ) {
   const { database, url } = await openTestDatabase();
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
@@ -56,7 +56,7 @@ export async function startTestRelay(
   const deps = createDeps({
     config,
     db: database.db,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     // Its own clock, so a test may move time for this relay alone.
     clock: { now: () => Date.now() },

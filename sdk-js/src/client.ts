@@ -1,0 +1,299 @@
+import { type Credentials, pickCredentials } from './auth.js';
+import { ValidationError } from './errors.js';
+import { newIdempotencyKey } from './idempotency.js';
+import { consumeMessages, type MessagesOptions } from './messages.js';
+import type { ClientOptions } from './options.js';
+import { bareId, refOf, settlePath } from './paths.js';
+import { ReplyWaiter } from './reply-waiter.js';
+import { DEFAULT_RETRIES } from './retry.js';
+import { importSigningKey, signEnvelope } from './signing.js';
+import {
+  type MessageHandler,
+  openSubscription,
+  type SubscribeOptions,
+  type Subscription,
+} from './subscription.js';
+import { Transport } from './transport.js';
+import type {
+  Envelope,
+  InboxStats,
+  Message,
+  MessageRef,
+  MessageStatus,
+  NackOptions,
+  NackResult,
+  PullOptions,
+  ReplyOptions,
+  SendOptions,
+  WaitOptions,
+} from './types.js';
+import type { WebSocketConstructor } from './websocket.js';
+
+export type { ClientOptions };
+
+const enc = encodeURIComponent;
+
+/**
+ * A client for one agent of an ADMP relay: send to other agents, lease from this agent's inbox,
+ * settle what it leased, and follow messages. Stateless apart from the reply waiter and open
+ * subscriptions, so one instance per agent serves a whole process.
+ *
+ * @example
+ * import { ADMPClient } from '@agent-dispatch/client';
+ * const client = new ADMPClient({ relayUrl: 'http://localhost:3030', agentId: 'auth.backend', apiKey: process.env.ADMP_API_KEY });
+ * const id = await client.send({ to: 'storage.pg', type: 'task.request', subject: 'create_user', body: { email: 'a@example.com' } });
+ */
+export class ADMPClient {
+  /**
+   * This agent's id, without the `agent://` prefix.
+   *
+   * @example
+   * console.log(`consuming ${client.agentId}`);
+   */
+  readonly agentId: string;
+  /** @internal */
+  readonly transport: Transport;
+  /** @internal */
+  readonly credentials: Credentials;
+  /** @internal */
+  readonly webSocket: WebSocketConstructor | undefined;
+  readonly #signing: Promise<{ key: CryptoKey; kid: string }> | undefined;
+  readonly #replies = new ReplyWaiter(this);
+  // Messages a handler or loop body is working on; ids it settled itself are not settled again.
+  readonly #handled = new Map<string, boolean>();
+
+  /**
+   * @example
+   * const client = new ADMPClient({ relayUrl: 'https://relay.example.com', agentId: 'worker.1', hmacSecret: process.env.ADMP_HMAC_SECRET });
+   */
+  constructor(options: ClientOptions) {
+    if (!options?.relayUrl) throw new TypeError('ADMPClient: relayUrl is required');
+    if (!options.agentId) throw new TypeError('ADMPClient: agentId is required');
+    this.agentId = bareId(options.agentId);
+    this.credentials = pickCredentials({ ...options, agentId: this.agentId });
+    if (options.signingKey !== undefined) {
+      if (!options.kid) throw new TypeError('ADMPClient: kid is required with signingKey');
+      const kid = options.kid;
+      this.#signing = importSigningKey(options.signingKey).then((key) => ({ key, kid }));
+      // Reported on first use; an unhandled rejection here would crash a process that never sends.
+      this.#signing.catch(() => {});
+    }
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== 'function')
+      throw new TypeError('ADMPClient: no fetch available; pass options.fetch');
+    this.transport = new Transport({
+      relayUrl: options.relayUrl,
+      credentials: this.credentials,
+      retries: options.retries ?? DEFAULT_RETRIES,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      fetch: (input, init) => fetchImpl(input, init),
+    });
+    this.webSocket = options.WebSocket;
+  }
+
+  /**
+   * Sends a message to another agent's inbox and returns its id once the relay has stored it.
+   * Retries reuse one idempotency key, so a retried SEND can never store the message twice.
+   *
+   * @example
+   * const id = await client.send({ to: 'agent://storage.pg', type: 'task.request', subject: 'create_user', body: { email: 'a@example.com' } });
+   */
+  async send(options: SendOptions): Promise<string> {
+    const to = bareId(options.to);
+    const envelope: Envelope = {
+      version: '1.0',
+      id: options.id ?? crypto.randomUUID(),
+      type: options.type,
+      from: `agent://${this.agentId}`,
+      to: `agent://${to}`,
+      subject: options.subject,
+      body: options.body,
+      timestamp: new Date().toISOString(),
+    };
+    if (options.correlationId !== undefined) envelope.correlation_id = options.correlationId;
+    if (options.headers !== undefined) envelope.headers = options.headers;
+    if (options.ttlSec !== undefined) envelope.ttl_sec = options.ttlSec;
+    if (this.#signing) {
+      const { key, kid } = await this.#signing;
+      envelope.signature = await signEnvelope(envelope, key, kid);
+    }
+    const answer = await this.transport.request<{ message_id: string }>(
+      'POST',
+      `/v1/agents/${enc(to)}/messages`,
+      {
+        body: envelope,
+        headers: { 'idempotency-key': options.idempotencyKey ?? newIdempotencyKey() },
+      },
+    );
+    const id = answer.body?.message_id ?? envelope.id;
+    this.#replies.sent(id, options.correlationId);
+    return id;
+  }
+
+  /**
+   * Leases the oldest ready message of this agent's inbox, or returns null when there is none
+   * (after waiting up to `wait` seconds for one to arrive).
+   *
+   * @example
+   * const msg = await client.pull({ visibilityTimeout: 60, wait: 20 });
+   * if (msg) { await handle(msg.body); await client.ack(msg); }
+   */
+  async pull(options: PullOptions & { signal?: AbortSignal } = {}): Promise<Message | null> {
+    const query = new URLSearchParams({ visibility_timeout: String(options.visibilityTimeout ?? 30) });
+    const wait = options.wait ?? 0;
+    if (wait > 0) query.set('wait', String(wait));
+    const answer = await this.transport.request<Message>(
+      'POST',
+      `/v1/agents/${enc(this.agentId)}/inbox/pull?${query}`,
+      {
+        extraTimeoutMs: wait * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    return answer.status === 204 ? null : answer.body;
+  }
+
+  /**
+   * Acknowledges a leased message: it is done and will not be delivered again. Pass the message
+   * (its `lease_id` goes along, so a lease that ran out and went to another worker is refused
+   * with NotFoundError) or just its id.
+   *
+   * @example
+   * await client.ack(msg);
+   */
+  async ack(message: MessageRef): Promise<void> {
+    const { id, leaseId } = refOf(message);
+    await this.transport.request('POST', settlePath(this.agentId, id, 'ack', leaseId));
+    this.#markSettled(id);
+  }
+
+  /**
+   * Gives a leased message back (delivered again, one attempt counted; dead after the last), or
+   * with `extend` keeps it leased that many seconds longer.
+   *
+   * @example
+   * await client.nack(msg);                  // try again later
+   * await client.nack(msg, { extend: 120 }); // still working on it
+   */
+  async nack(message: MessageRef, options: NackOptions = {}): Promise<NackResult> {
+    const { id, leaseId } = refOf(message);
+    const extra = options.extend === undefined ? undefined : `extend=${options.extend}`;
+    const answer = await this.transport.request<NackResult>(
+      'POST',
+      settlePath(this.agentId, id, 'nack', leaseId, extra),
+    );
+    if (options.extend === undefined) this.#markSettled(id);
+    return answer.body as NackResult;
+  }
+
+  /**
+   * Answers a leased `task.request`: the relay sends `task.result` (or `task.error`) to its sender
+   * with the request's correlation id, and acks the request, in one step. Returns the reply's id.
+   *
+   * @example
+   * await client.reply(msg, { result: { user_id: 42 } });
+   * await client.reply(msg, { error: { code: 'not_found', message: 'no such user' } });
+   */
+  async reply(
+    message: Pick<Message, 'id'> & Partial<Pick<Message, 'lease_id'>>,
+    response: ReplyOptions,
+  ): Promise<string> {
+    if (!response || 'result' in response === 'error' in response) {
+      throw new ValidationError({
+        code: 'validation_failed',
+        message: 'reply takes { result } or { error }',
+      });
+    }
+    const { id, leaseId } = refOf(message);
+    const answer = await this.transport.request<{ message_id: string }>(
+      'POST',
+      settlePath(this.agentId, id, 'reply', leaseId),
+      {
+        body: response,
+        headers: { 'idempotency-key': newIdempotencyKey() },
+      },
+    );
+    this.#markSettled(id);
+    return answer.body?.message_id ?? '';
+  }
+
+  /**
+   * Waits for the reply to a message this client sent (a `task.result` or `task.error` whose
+   * `correlation_id` names it), acks it and returns it; TimeoutError after `timeoutMs` (default
+   * 30000). Other messages met in this inbox while waiting are NACKed back for other consumers.
+   *
+   * @example
+   * const id = await client.send({ to: 'storage.pg', type: 'task.request', subject: 'create_user', body: {} });
+   * const answer = await client.waitForReply(id, { timeoutMs: 10_000 });
+   */
+  waitForReply(messageId: string, options: WaitOptions = {}): Promise<Message> {
+    return this.#replies.wait(messageId, options.timeoutMs ?? 30_000);
+  }
+
+  /**
+   * Counts this agent's inbox by state.
+   *
+   * @example
+   * const { ready, leased, dead, oldest_age_sec } = await client.inboxStats();
+   */
+  async inboxStats(): Promise<InboxStats> {
+    return (await this.transport.request<InboxStats>('GET', `/v1/agents/${enc(this.agentId)}/inbox/stats`))
+      .body as InboxStats;
+  }
+
+  /**
+   * The delivery status of a message this agent sent or received.
+   *
+   * @example
+   * const { status, attempts, last_error } = await client.status(id);
+   */
+  async status(messageId: string): Promise<MessageStatus> {
+    return (await this.transport.request<MessageStatus>('GET', `/v1/messages/${enc(messageId)}/status`))
+      .body as MessageStatus;
+  }
+
+  /**
+   * Calls `handler` for every message of this inbox as it arrives (over the WebSocket, with
+   * heartbeats and reconnection; or by long-polling), one at a time and in order. A handler that
+   * returns ACKs the message; one that throws NACKs it. Messages the handler settled itself (for
+   * example with `reply`) are left alone.
+   *
+   * @example
+   * const sub = client.subscribe(async (msg) => {
+   *   await client.reply(msg, { result: await work(msg.body) });
+   * });
+   * // later
+   * await sub.close();
+   */
+  subscribe(handler: MessageHandler, options: SubscribeOptions = {}): Subscription {
+    return openSubscription(this, handler, options);
+  }
+
+  /**
+   * The inbox as an async iterator. The message is ACKed when the loop body completes and NACKed
+   * when it throws; `break` also NACKs (JavaScript tells a generator about `break` and `throw`
+   * the same way), so ack a message yourself before breaking out after finishing it.
+   *
+   * @example
+   * for await (const msg of client.messages()) {
+   *   await handle(msg.body);
+   * }
+   */
+  messages(options: MessagesOptions = {}): AsyncGenerator<Message, void, undefined> {
+    return consumeMessages(this, options);
+  }
+
+  /** @internal Registers a message handed to user code; returns whether user code settled it. */
+  track(id: string): () => boolean {
+    this.#handled.set(id, false);
+    return () => {
+      const settled = this.#handled.get(id) ?? false;
+      this.#handled.delete(id);
+      return settled;
+    };
+  }
+
+  #markSettled(id: string): void {
+    if (this.#handled.has(id)) this.#handled.set(id, true);
+  }
+}

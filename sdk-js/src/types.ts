@@ -1,0 +1,127 @@
+// Wire shapes keep the relay's field names (correlation_id, lease_id, …); options are camelCase.
+
+/** The four envelope types of ADMP v1.0. */
+export type MessageType = 'task.request' | 'task.result' | 'task.error' | 'event';
+
+/** Every state a message can be in, as STATUS reports it. */
+export type MessageState =
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'leased'
+  | 'acked'
+  | 'nacked'
+  | 'failed'
+  | 'dead';
+
+/** An Ed25519 envelope signature. */
+export interface EnvelopeSignature {
+  alg: 'ed25519';
+  kid: string;
+  /** Standard base64 of the 64-byte signature. */
+  sig: string;
+}
+
+/** The signed JSON envelope, exactly as the relay stores it. */
+export interface Envelope {
+  version?: string;
+  id: string;
+  type: MessageType;
+  /** `agent://<id>` */
+  from: string;
+  /** `agent://<id>` */
+  to: string;
+  subject: string;
+  body: Record<string, unknown>;
+  /** ISO 8601 with an offset, returned exactly as sent. */
+  timestamp: string;
+  correlation_id?: string | null;
+  headers?: Record<string, unknown> | null;
+  ttl_sec?: number;
+  signature?: EnvelopeSignature | null;
+}
+
+/** A leased message, as PULL and the WebSocket hand it out. Settle it with ack, nack or reply. */
+export interface Message extends Envelope {
+  status: 'leased';
+  /** ISO time the lease runs out; after it the message is delivered again. */
+  lease_until: string;
+  /** Passed back on ack / nack / reply so a stale holder cannot settle someone else's lease. */
+  lease_id: string;
+  /** Deliveries that ended without an ACK so far. */
+  attempts: number;
+}
+
+/** Answer of `status()`. */
+export interface MessageStatus {
+  id: string;
+  status: MessageState;
+  from: string;
+  to: string;
+  attempts: number;
+  created_at: string;
+  lease_until: string | null;
+  acked_at: string | null;
+  last_error: string | null;
+}
+
+/** Answer of `inboxStats()`. */
+export interface InboxStats {
+  ready: number;
+  leased: number;
+  dead: number;
+  oldest_age_sec: number;
+}
+
+/** Answer of `nack()`. */
+export interface NackResult {
+  /** `leased` after an extend, `delivered` when given back, `dead` when attempts ran out. */
+  status: MessageState;
+  lease_until?: string | null;
+  attempts: number;
+}
+
+/** Options of `send()`. */
+export interface SendOptions {
+  /** The recipient: `agent://billing` or `billing`. */
+  to: string;
+  type: MessageType;
+  /** 1–255 characters. */
+  subject: string;
+  /** A JSON object, at most 1 MiB serialized. */
+  body: Record<string, unknown>;
+  correlationId?: string;
+  headers?: Record<string, unknown>;
+  /** 1 to 604800; the relay's default is 86400. */
+  ttlSec?: number;
+  /** Defaults to a fresh random key per call, reused on that call's retries. */
+  idempotencyKey?: string;
+  /** The envelope id; defaults to a random UUID. */
+  id?: string;
+}
+
+/** Options of `pull()`. */
+export interface PullOptions {
+  /** Seconds the message stays leased to you (1–3600, default 30). */
+  visibilityTimeout?: number;
+  /** Seconds to wait for a message when the inbox is empty (long poll; default 0). */
+  wait?: number;
+}
+
+/** Options of `nack()`. */
+export interface NackOptions {
+  /** Keep the lease this many seconds longer instead of giving the message back. */
+  extend?: number;
+}
+
+/** What `reply()` sends: a result object, or an error with a code and a message. */
+export type ReplyOptions = { result: Record<string, unknown> } | { error: { code: string; message: string } };
+
+/** Options of `waitForReply()`. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds with a TimeoutError (default 30000). */
+  timeoutMs?: number;
+}
+
+/** A message or its id; with a message, its `lease_id` is passed along. */
+export type MessageRef = string | (Pick<Message, 'id'> & Partial<Pick<Message, 'lease_id'>>);

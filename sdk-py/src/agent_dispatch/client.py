@@ -1,0 +1,274 @@
+"""``ADMPClient``: the asyncio client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import Any, Awaitable, Callable, Mapping, Optional, Type, Union
+
+import httpx
+
+from . import _protocol as p
+from ._leases import LeaseBook
+from .errors import APIConnectionError, APIError, TimeoutError
+from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError
+from .realtime import Subscription, Transport
+from .signing import SigningKeyLike
+from .stream import MessageStream
+
+MessageOrId = Union[Message, str]
+AsyncHandler = Callable[[Message], Awaitable[Any]]
+
+
+class ADMPClient:
+    """An agent's asyncio client for the ADMP relay.
+
+    Pass exactly one credential: ``api_key`` (``Authorization: Bearer``), ``hmac_secret`` (signed
+    requests, a fresh signature and nonce per attempt) or ``jwt`` (Bearer). With ``signing_key``
+    and ``kid`` every sent envelope carries an Ed25519 signature.
+
+    Use it as ``async with ADMPClient(...) as client:`` or call :meth:`aclose` when done.
+    """
+
+    def __init__(
+        self,
+        *,
+        relay_url: str,
+        agent_id: str,
+        api_key: Optional[str] = None,
+        hmac_secret: Optional[str] = None,
+        jwt: Optional[str] = None,
+        signing_key: Optional[SigningKeyLike] = None,
+        kid: Optional[str] = None,
+        retries: int = 3,
+        timeout: float = 30.0,
+        http_client: Optional[httpx.AsyncClient] = None,
+    ) -> None:
+        """Create a client.
+
+        Args:
+            relay_url: The relay's base URL, e.g. ``http://localhost:3030``.
+            agent_id: This agent's id (``billing.api``) or URI (``agent://billing.api``).
+            api_key: The agent's API key.
+            hmac_secret: The agent's HMAC secret, exactly as issued.
+            jwt: A JWT whose ``sub`` is this agent.
+            signing_key: An Ed25519 seed (32 bytes, hex or base64) or a PyNaCl ``SigningKey``;
+                needs the ``signing`` extra.
+            kid: The id under which the signing key's public half is registered.
+            retries: Retries after the first attempt for network errors, 408, 429 and 5xx.
+            timeout: Seconds per HTTP request (long polls get their wait on top).
+            http_client: An ``httpx.AsyncClient`` to use instead of the client's own; it is not
+                closed by :meth:`aclose`.
+        """
+        self._core = p.ClientCore(
+            relay_url=relay_url,
+            agent_id=agent_id,
+            api_key=api_key,
+            hmac_secret=hmac_secret,
+            jwt=jwt,
+            signing_key=signing_key,
+            kid=kid,
+            retries=retries,
+            timeout=timeout,
+        )
+        self._options = dict(
+            relay_url=relay_url, agent_id=agent_id, api_key=api_key, hmac_secret=hmac_secret, jwt=jwt,
+            signing_key=signing_key, kid=kid, retries=retries, timeout=timeout,
+        )  # fmt: skip
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._leases = LeaseBook()
+
+    @property
+    def agent_id(self) -> str:
+        """This client's bare agent id."""
+        return self._core.agent_id
+
+    async def __aenter__(self) -> ADMPClient:
+        """Return the client itself."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        """Close the client."""
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections this client opened."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def send(
+        self,
+        to: str,
+        type: str,
+        subject: str,
+        body: Mapping[str, Any],
+        *,
+        correlation_id: Optional[str] = None,
+        headers: Optional[Mapping[str, Any]] = None,
+        ttl_sec: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> str:
+        """Send a message to ``to`` (``x`` or ``agent://x``) and return its id.
+
+        ``type`` is ``task.request``, ``task.result``, ``task.error`` or ``event``. Every call gets
+        its own ``Idempotency-Key`` (or uses ``idempotency_key``), reused on its retries, so a retry
+        after a lost answer never stores the message twice.
+        """
+        request = p.build_send(
+            self._core, to, type, subject, body,
+            correlation_id=correlation_id, headers=headers, ttl_sec=ttl_sec, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return p.parse_send(await self._request(request))
+
+    async def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
+        """Lease the oldest ready message for ``lease_duration`` seconds, or return ``None``.
+
+        With ``wait`` > 0 the relay holds the request up to that many seconds for a message to
+        arrive (long poll).
+        """
+        held = self._leases.take_held()
+        if held is not None:
+            return held
+        message = p.parse_pull(await self._request(p.build_pull(self._core, lease_duration, wait)))
+        if message is not None:
+            self._leases.remember(message)
+        return message
+
+    async def ack(self, message: MessageOrId) -> None:
+        """Acknowledge a leased message: done, never deliver it again.
+
+        Raises:
+            NotFoundError: the lease is no longer this client's (it ran out, or was settled).
+        """
+        message_id, lease_id = self._lease_of(message)
+        await self._request(p.build_ack(self._core, message_id, lease_id))
+        self._leases.forget(message_id)
+
+    async def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
+        """Give a leased message back (one more attempt counted), or keep it ``extend`` seconds longer."""
+        message_id, lease_id = self._lease_of(message)
+        result = p.parse_nack(await self._request(p.build_nack(self._core, message_id, lease_id, extend)))
+        if extend is None:
+            self._leases.forget(message_id)
+        return result
+
+    async def reply(
+        self,
+        message: Message,
+        result: Optional[Mapping[str, Any]] = None,
+        error: Union[ReplyError, Mapping[str, Any], None] = None,
+    ) -> str:
+        """Answer a leased ``task.request`` with ``result`` or ``error`` and ack it; return the reply's id.
+
+        The reply goes to the sender as ``task.result`` / ``task.error`` with the request's
+        correlation id (or its id when it had none).
+        """
+        request = p.build_reply(self._core, message, result, error)
+        reply_id = p.parse_send(await self._request(request))
+        self._leases.forget(message.id)
+        return reply_id
+
+    async def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> Message:
+        """Wait for the reply to ``message_id`` (the message whose ``correlation_id`` is it) and return it.
+
+        The reply is returned still leased: ack it when done with it. Other messages leased while
+        waiting stay leased to this client and come out of the next :meth:`pull`.
+
+        Raises:
+            TimeoutError: no reply within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply to {message_id} within {timeout} s", code="timeout")
+            started = time.monotonic()
+            wait = min(remaining, 20.0)
+            message = p.parse_pull(
+                await self._request(p.build_pull(self._core, 30, int(wait) if wait >= 1 else 0))
+            )
+            if message is not None:
+                self._leases.remember(message)
+                if message.correlation_id == message_id:
+                    return message
+                self._leases.hold(message)
+                continue
+            # A relay without long polling answers at once: poll gently instead of spinning.
+            if time.monotonic() - started < 0.2:
+                await asyncio.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+
+    async def inbox_stats(self) -> InboxStats:
+        """Counts of this agent's inbox by state."""
+        return p.parse_stats(await self._request(p.build_stats(self._core)))
+
+    async def status(self, message_id: str) -> MessageStatus:
+        """The delivery status of a message this agent sent or received."""
+        return p.parse_status(await self._request(p.build_status(message_id)))
+
+    def subscribe(
+        self,
+        handler: AsyncHandler,
+        *,
+        transport: Transport = "websocket",
+        lease_duration: int = 30,
+        wait: int = 20,
+    ) -> Subscription:
+        """Deliver every message to ``handler`` in the background; ack when it returns, nack when it raises.
+
+        ``transport`` is ``"websocket"`` (extra ``realtime``; reconnects with backoff and jitter) or
+        ``"poll"`` (long-polling PULL, no extra needed). Call :meth:`Subscription.close` to stop.
+        Must be called with an event loop running.
+        """
+        return Subscription(self, handler, transport=transport, lease_duration=lease_duration, wait=wait)
+
+    def messages(
+        self, *, transport: Transport = "websocket", lease_duration: int = 30, wait: int = 20
+    ) -> MessageStream:
+        """Iterate over incoming messages: ``async with client.messages() as inbox: async for m in inbox``.
+
+        Each message is acked when the loop body finishes and nacked when it raises.
+        """
+        return MessageStream(self, transport=transport, lease_duration=lease_duration, wait=wait)
+
+    def _lease_of(self, message: MessageOrId) -> tuple[str, Optional[str]]:
+        if isinstance(message, Message):
+            return message.id, message.lease_id or self._leases.lease_for(message.id)
+        return message, self._leases.lease_for(message)
+
+    def _remember(self, message: Message) -> None:
+        self._leases.remember(message)
+
+    async def _request(self, request: p.PreparedRequest) -> httpx.Response:
+        attempt = 0
+        while True:
+            url, headers = self._core.authenticate(request)
+            retry_after: Optional[float] = None
+            try:
+                response = await self._http.request(
+                    request.method, url, content=request.body or None, headers=headers,
+                    timeout=request.timeout or self._core.timeout,
+                )  # fmt: skip
+            except httpx.TimeoutException as exc:
+                error: APIError = TimeoutError(f"{request.method} {request.path}: {exc}", code="timeout")
+            except httpx.TransportError as exc:
+                error = APIConnectionError(f"{request.method} {request.path}: {exc}", code="connection_error")
+            else:
+                if response.status_code < 400:
+                    return response
+                error = p.error_from_response(response)
+                retry_after = getattr(error, "retry_after", None)
+            delay = self._core.retry.delay(attempt, error, retry_after)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+__all__ = ["ADMPClient", "AsyncHandler", "MessageOrId"]

@@ -1,0 +1,122 @@
+"""Pydantic models of what goes over the wire, with the wire's field names.
+
+``from`` is a Python keyword, so it is the attribute ``from_``; it is read from and written as
+``"from"``. Every model keeps fields it does not know (``extra="allow"``), so a newer relay that
+adds a field does not break an older client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MessageType = str
+"""One of ``task.request``, ``task.result``, ``task.error``, ``event``."""
+
+
+class _WireModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+
+    def to_wire(self) -> Dict[str, Any]:
+        """The model as the relay reads it: wire names, unset optional fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class Signature(BaseModel):
+    """An Ed25519 envelope signature: ``sig`` is standard base64 of the 64-byte signature."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alg: str = "ed25519"
+    kid: str
+    sig: str
+
+
+class Envelope(_WireModel):
+    """A message as its sender wrote it (SPEC: Envelope)."""
+
+    id: str
+    type: MessageType
+    from_: str = Field(alias="from")
+    to: str
+    subject: str
+    body: Dict[str, Any]
+    timestamp: str
+    version: Optional[str] = None
+    correlation_id: Optional[str] = None
+    headers: Optional[Dict[str, Any]] = None
+    ttl_sec: Optional[int] = None
+    signature: Optional[Signature] = None
+
+    @property
+    def sender_id(self) -> str:
+        """The sender's bare agent id (``from`` without ``agent://``)."""
+        return agent_id_of(self.from_)
+
+    @property
+    def recipient_id(self) -> str:
+        """The recipient's bare agent id (``to`` without ``agent://``)."""
+        return agent_id_of(self.to)
+
+
+class Message(Envelope):
+    """A leased message, as PULL and the WebSocket deliver it: the envelope plus its lease.
+
+    Pass it to ``ack``, ``nack`` and ``reply`` so they name the lease you hold (``lease_id``).
+    """
+
+    status: str = "leased"
+    lease_until: Optional[str] = None
+    lease_id: Optional[str] = None
+    attempts: int = 0
+
+
+class InboxStats(_WireModel):
+    """Counts of an inbox's messages by state, and the age in seconds of its oldest ready one."""
+
+    ready: int
+    leased: int
+    dead: int
+    oldest_age_sec: float
+
+
+class MessageStatus(_WireModel):
+    """Where a message is in its life (SPEC: STATUS)."""
+
+    id: str
+    status: str
+    from_: str = Field(alias="from")
+    to: str
+    attempts: int
+    created_at: str
+    lease_until: Optional[str] = None
+    acked_at: Optional[str] = None
+    last_error: Optional[str] = None
+
+
+class NackResult(_WireModel):
+    """What a NACK did: ``leased`` (extended), ``delivered`` (ready again) or ``dead``."""
+
+    status: str
+    attempts: int
+    lease_until: Optional[str] = None
+
+
+class ReplyError(BaseModel):
+    """The ``error`` of a failed task, sent with :meth:`ADMPClient.reply`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+
+
+def agent_id_of(uri_or_id: str) -> str:
+    """Return the bare agent id of ``agent://x`` or ``x``."""
+    return uri_or_id[len("agent://") :] if uri_or_id.startswith("agent://") else uri_or_id
+
+
+def agent_uri(uri_or_id: str) -> str:
+    """Return the ``agent://`` URI of ``x`` or ``agent://x``."""
+    return f"agent://{agent_id_of(uri_or_id)}"

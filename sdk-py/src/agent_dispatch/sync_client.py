@@ -1,0 +1,221 @@
+"""``ADMPClientSync``: the blocking twin of :class:`agent_dispatch.ADMPClient`.
+
+It builds and parses requests with the same code (``_protocol``); only the transport
+(``httpx.Client``) and the sleeping differ. ``subscribe`` and ``messages`` run the async machinery
+on a background thread.
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any, Callable, Dict, Mapping, Optional, Type, Union
+
+import httpx
+
+from . import _protocol as p
+from ._leases import LeaseBook
+from .errors import APIConnectionError, APIError, TimeoutError
+from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError
+from .realtime import Transport
+from .signing import SigningKeyLike
+from .sync_realtime import SyncMessageStream, SyncSubscription
+
+MessageOrId = Union[Message, str]
+
+
+class ADMPClientSync:
+    """An agent's blocking client for the ADMP relay, for code without an event loop.
+
+    Takes the same keyword arguments as :class:`agent_dispatch.ADMPClient` (``http_client`` is an
+    ``httpx.Client`` here) and has the same methods, without ``await``. Use it as
+    ``with ADMPClientSync(...) as client:`` or call :meth:`close` when done.
+    """
+
+    def __init__(
+        self,
+        *,
+        relay_url: str,
+        agent_id: str,
+        api_key: Optional[str] = None,
+        hmac_secret: Optional[str] = None,
+        jwt: Optional[str] = None,
+        signing_key: Optional[SigningKeyLike] = None,
+        kid: Optional[str] = None,
+        retries: int = 3,
+        timeout: float = 30.0,
+        http_client: Optional[httpx.Client] = None,
+    ) -> None:
+        """Create a client; the arguments are those of :class:`agent_dispatch.ADMPClient`."""
+        self._options: Dict[str, Any] = dict(
+            relay_url=relay_url, agent_id=agent_id, api_key=api_key, hmac_secret=hmac_secret, jwt=jwt,
+            signing_key=signing_key, kid=kid, retries=retries, timeout=timeout,
+        )  # fmt: skip
+        self._core = p.ClientCore(**self._options)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=timeout)
+        self._leases = LeaseBook()
+
+    @property
+    def agent_id(self) -> str:
+        """This client's bare agent id."""
+        return self._core.agent_id
+
+    def __enter__(self) -> ADMPClientSync:
+        """Return the client itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        """Close the client."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections this client opened."""
+        if self._owns_http:
+            self._http.close()
+
+    def send(
+        self,
+        to: str,
+        type: str,
+        subject: str,
+        body: Mapping[str, Any],
+        *,
+        correlation_id: Optional[str] = None,
+        headers: Optional[Mapping[str, Any]] = None,
+        ttl_sec: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> str:
+        """Send a message and return its id; see :meth:`agent_dispatch.ADMPClient.send`."""
+        request = p.build_send(
+            self._core, to, type, subject, body,
+            correlation_id=correlation_id, headers=headers, ttl_sec=ttl_sec, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return p.parse_send(self._request(request))
+
+    def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
+        """Lease the oldest ready message, or return ``None``; see :meth:`agent_dispatch.ADMPClient.pull`."""
+        held = self._leases.take_held()
+        if held is not None:
+            return held
+        message = p.parse_pull(self._request(p.build_pull(self._core, lease_duration, wait)))
+        if message is not None:
+            self._leases.remember(message)
+        return message
+
+    def ack(self, message: MessageOrId) -> None:
+        """Acknowledge a leased message; see :meth:`agent_dispatch.ADMPClient.ack`."""
+        message_id, lease_id = self._lease_of(message)
+        self._request(p.build_ack(self._core, message_id, lease_id))
+        self._leases.forget(message_id)
+
+    def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
+        """Give a message back or extend its lease; see :meth:`agent_dispatch.ADMPClient.nack`."""
+        message_id, lease_id = self._lease_of(message)
+        result = p.parse_nack(self._request(p.build_nack(self._core, message_id, lease_id, extend)))
+        if extend is None:
+            self._leases.forget(message_id)
+        return result
+
+    def reply(
+        self,
+        message: Message,
+        result: Optional[Mapping[str, Any]] = None,
+        error: Union[ReplyError, Mapping[str, Any], None] = None,
+    ) -> str:
+        """Answer a leased request and ack it; see :meth:`agent_dispatch.ADMPClient.reply`."""
+        reply_id = p.parse_send(self._request(p.build_reply(self._core, message, result, error)))
+        self._leases.forget(message.id)
+        return reply_id
+
+    def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> Message:
+        """Wait for the reply to ``message_id``; see :meth:`agent_dispatch.ADMPClient.wait_for_reply`.
+
+        Raises:
+            TimeoutError: no reply within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply to {message_id} within {timeout} s", code="timeout")
+            started = time.monotonic()
+            wait = min(remaining, 20.0)
+            message = p.parse_pull(self._request(p.build_pull(self._core, 30, int(wait) if wait >= 1 else 0)))
+            if message is not None:
+                self._leases.remember(message)
+                if message.correlation_id == message_id:
+                    return message
+                self._leases.hold(message)
+                continue
+            if time.monotonic() - started < 0.2:
+                time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+
+    def inbox_stats(self) -> InboxStats:
+        """Counts of this agent's inbox by state."""
+        return p.parse_stats(self._request(p.build_stats(self._core)))
+
+    def status(self, message_id: str) -> MessageStatus:
+        """The delivery status of a message this agent sent or received."""
+        return p.parse_status(self._request(p.build_status(message_id)))
+
+    def subscribe(
+        self,
+        handler: Callable[[Message], Any],
+        *,
+        transport: Transport = "websocket",
+        lease_duration: int = 30,
+        wait: int = 20,
+    ) -> SyncSubscription:
+        """Call ``handler`` for each message on a background thread; ack when it returns, nack on raise.
+
+        Returns at once; call :meth:`SyncSubscription.close` to stop. See
+        :meth:`agent_dispatch.ADMPClient.subscribe` for the options.
+        """
+        return SyncSubscription(
+            self._options, handler, transport=transport, lease_duration=lease_duration, wait=wait
+        )
+
+    def messages(
+        self, *, transport: Transport = "websocket", lease_duration: int = 30, wait: int = 20
+    ) -> SyncMessageStream:
+        """Iterate over incoming messages: ``with client.messages() as inbox: for m in inbox``.
+
+        Each message is acked when the loop body finishes and nacked when it raises.
+        """
+        return SyncMessageStream(self._options, transport=transport, lease_duration=lease_duration, wait=wait)
+
+    def _lease_of(self, message: MessageOrId) -> tuple[str, Optional[str]]:
+        if isinstance(message, Message):
+            return message.id, message.lease_id or self._leases.lease_for(message.id)
+        return message, self._leases.lease_for(message)
+
+    def _request(self, request: p.PreparedRequest) -> httpx.Response:
+        attempt = 0
+        while True:
+            url, headers = self._core.authenticate(request)
+            retry_after: Optional[float] = None
+            try:
+                response = self._http.request(
+                    request.method, url, content=request.body or None, headers=headers,
+                    timeout=request.timeout or self._core.timeout,
+                )  # fmt: skip
+            except httpx.TimeoutException as exc:
+                error: APIError = TimeoutError(f"{request.method} {request.path}: {exc}", code="timeout")
+            except httpx.TransportError as exc:
+                error = APIConnectionError(f"{request.method} {request.path}: {exc}", code="connection_error")
+            else:
+                if response.status_code < 400:
+                    return response
+                error = p.error_from_response(response)
+                retry_after = getattr(error, "retry_after", None)
+            delay = self._core.retry.delay(attempt, error, retry_after)
+            if delay is None:
+                raise error
+            time.sleep(delay)
+            attempt += 1

@@ -1,0 +1,179 @@
+import { DurableObject } from 'cloudflare:workers';
+import { isoOrNull } from '../db/database.js';
+import type { Deps } from '../deps.js';
+import { type Env, relayFor } from '../entry/worker.js';
+import { renderDelivery } from '../inbox/message-row.js';
+import { leaseNext } from '../inbox/pull.js';
+import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
+import { observe } from '../observe/events.js';
+import { CLOSE, frame, parseClientFrame, type ServerFrame } from './frames.js';
+import { closeSession, heartbeatSession, openSession } from './sessions.js';
+
+/** What a hibernated socket remembers; kept small, since an attachment holds at most 2 KiB. */
+interface SocketState {
+  agentId: string;
+  visibilityTimeoutSec: number;
+  sessionId: string;
+  lastPong: number;
+  lastRefresh: number;
+  /** message id → [lease id, lease end in ms] */
+  inFlight: Record<string, [string, number]>;
+}
+
+/**
+ * One inbox's WebSockets on Workers, speaking the frames of docs/realtime.md. Sockets are accepted
+ * with the hibernation API, so an idle inbox costs nothing; the Worker notifies the object after
+ * a SEND (and the like), and an alarm every heartbeat interval pings, closes silent sockets and
+ * frees slots whose leases ran out.
+ */
+export class InboxObject extends DurableObject<Env> {
+  private get deps(): Deps {
+    return relayFor(this.env).deps;
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === '/notify') {
+      await Promise.all(this.ctx.getWebSockets().map((ws) => this.pump(ws)));
+      return new Response(null, { status: 204 });
+    }
+    const agentId = url.searchParams.get('agent') ?? '';
+    const visibilityTimeoutSec = Number(url.searchParams.get('visibility_timeout') ?? 30);
+    const { db, config, clock } = this.deps;
+    const session = await openSession(db, agentId, config.heartbeatIntervalSec);
+    if (!session) return new Response(null, { status: 404 });
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    const now = clock.now();
+    const state: SocketState = {
+      agentId,
+      visibilityTimeoutSec,
+      sessionId: session.session_id,
+      lastPong: now,
+      lastRefresh: now,
+      inFlight: {},
+    };
+    server.serializeAttachment(state);
+    send(server, {
+      type: 'welcome',
+      session_id: session.session_id,
+      heartbeat_interval_sec: config.heartbeatIntervalSec,
+      max_in_flight: config.wsMaxInFlight,
+    });
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(now + config.heartbeatIntervalSec * 1000);
+    }
+    await this.pump(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const f = parseClientFrame(data);
+    if (f.type === 'error') return send(ws, f);
+    const deps = this.deps;
+    const state = ws.deserializeAttachment() as SocketState;
+    state.lastPong = deps.clock.now();
+    if (f.type === 'pong') {
+      if (state.lastPong - state.lastRefresh >= (deps.config.heartbeatIntervalSec * 1000) / 2) {
+        state.lastRefresh = state.lastPong;
+        await heartbeatSession(deps.db, state.agentId, state.sessionId, deps.config.heartbeatIntervalSec);
+      }
+      ws.serializeAttachment(state);
+      return;
+    }
+    const key = f.message_id.toLowerCase();
+    const { agentId } = state;
+    const ref = { agentId, messageId: key, leaseId: state.inFlight[key]?.[0] };
+    const missing = () =>
+      send(ws, {
+        type: 'error',
+        code: 'not_found',
+        message: `no current lease on message ${f.message_id} for ${agentId}`,
+        message_id: f.message_id,
+      });
+    if (f.type === 'ack') {
+      const acked = await ackMessage(deps.db, ref);
+      delete state.inFlight[key];
+      if (acked) observe(deps, { kind: 'message.acked', agentId, messageId: key, ...acked, via: 'push' });
+      else missing();
+    } else if (f.extend !== undefined) {
+      const row = await extendLease(deps.db, ref, f.extend);
+      const held = state.inFlight[key];
+      if (row && held) held[1] = Date.parse(isoOrNull(row.lease_until) as string);
+      if (!row) missing();
+    } else {
+      const row = await releaseLease(deps.db, ref, 'Nacked');
+      delete state.inFlight[key];
+      if (!row) missing();
+      else {
+        const { status, attempts } = row;
+        observe(deps, {
+          kind: 'message.nacked',
+          agentId,
+          messageId: key,
+          reason: 'Nacked',
+          status,
+          attempts,
+        });
+      }
+    }
+    ws.serializeAttachment(state);
+    await Promise.all(this.ctx.getWebSockets().map((socket) => this.pump(socket)));
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    const state = ws.deserializeAttachment() as SocketState | null;
+    if (state) await closeSession(this.deps.db, state.agentId, state.sessionId).catch(() => {});
+  }
+
+  override async alarm(): Promise<void> {
+    const { clock, config } = this.deps;
+    const heartbeatMs = config.heartbeatIntervalSec * 1000;
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) {
+      const state = ws.deserializeAttachment() as SocketState;
+      if (clock.now() - state.lastPong > 2 * heartbeatMs) {
+        ws.close(CLOSE.heartbeatTimeout, 'no pong for two heartbeat intervals');
+        await this.webSocketClose(ws);
+        continue;
+      }
+      send(ws, { type: 'ping' });
+      await this.pump(ws);
+    }
+    if (sockets.length > 0) await this.ctx.storage.setAlarm(clock.now() + heartbeatMs);
+  }
+
+  /** Leases and pushes to one socket until its in-flight limit or an empty inbox. */
+  private async pump(ws: WebSocket): Promise<void> {
+    const deps = this.deps;
+    const state = ws.deserializeAttachment() as SocketState | null;
+    if (!state) return;
+    const now = deps.clock.now();
+    for (const [id, [, until]] of Object.entries(state.inFlight)) if (until <= now) delete state.inFlight[id];
+    while (Object.keys(state.inFlight).length < deps.config.wsMaxInFlight) {
+      const row = await leaseNext(deps.db, state.agentId, state.visibilityTimeoutSec);
+      if (!row) break;
+      const delivery = renderDelivery(row);
+      state.inFlight[row.id] = [delivery.lease_id, Date.parse(delivery.lease_until)];
+      send(ws, { type: 'message', message: delivery });
+      const { lease_until: leaseUntil, attempts } = delivery;
+      observe(deps, {
+        kind: 'message.leased',
+        agentId: state.agentId,
+        messageId: row.id,
+        leaseUntil,
+        attempts,
+        via: 'push',
+      });
+    }
+    ws.serializeAttachment(state);
+  }
+}
+
+function send(ws: WebSocket, f: ServerFrame): void {
+  try {
+    ws.send(frame(f));
+  } catch {
+    // Already closed; its leases run out on their own.
+  }
+}
