@@ -63,6 +63,11 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}/messages/{mid}/ack',
       '/v1/agents/{id}/messages/{mid}/nack',
       '/v1/agents/{id}/messages/{mid}/reply',
+      '/v1/agents/{id}/sessions',
+      '/v1/agents/{id}/sessions/{sid}',
+      '/v1/agents/{id}/sessions/{sid}/heartbeat',
+      '/v1/agents/{id}/ws',
+      '/v1/broadcast',
       '/v1/messages/{mid}/status',
     ]);
   });
