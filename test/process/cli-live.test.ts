@@ -145,20 +145,22 @@ describe('keys', () => {
 });
 
 describe('policy check', () => {
-  it('accepts a valid file and names its tiers', async () => {
-    writeFileSync(join(dir, 'ok.yaml'), 'tiers:\n  gold: { requests_per_minute: 6000 }\n');
+  it('accepts a valid file and names its rules and tiers', async () => {
+    const text =
+      'tiers:\n  gold: { requests_per_minute: 6000 }\npolicies:\n  - { name: off, enabled: false, action: deny }\n';
+    writeFileSync(join(dir, 'ok.yaml'), text);
     const run = await admp(['policy', 'check', 'ok.yaml']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
-      'ok.yaml: ok (tiers: free 60/min, standard 1200/min, unlimited unlimited, gold 6000/min)',
+    expect(run.stdout).toBe(
+      'ok.yaml: ok (1 rule, 0 enabled; tiers: free 60/min, standard 1200/min, unlimited unlimited, gold 6000/min)\n',
     );
   });
 
   it('reports every problem with its field, and exits 1', async () => {
-    writeFileSync(
-      join(dir, 'bad.yaml'),
-      'tiers:\n  free: { requests_per_minute: 0, burst: 3 }\ncolour: red\n',
-    );
+    const text =
+      'tiers:\n  free: { requests_per_minute: 0, burst: 3 }\n' +
+      'policies:\n  - { name: r1, action: maybe, to_agent_pattern: "(" }\n';
+    writeFileSync(join(dir, 'bad.yaml'), text);
     const run = await admp(['policy', 'check', 'bad.yaml']);
     expect(run.code).toBe(1);
     const problems = run.stdout.trim().split('\n');
@@ -166,10 +168,16 @@ describe('policy check', () => {
       expect.arrayContaining([
         expect.stringMatching(/^bad\.yaml: tiers\.free\.requests_per_minute: /),
         expect.stringMatching(/^bad\.yaml: tiers\.free: .*burst/),
-        expect.stringMatching(/^bad\.yaml: file: .*colour/),
+        expect.stringMatching(/^bad\.yaml: policies\[0\] \(r1\)\.action: /),
+        expect.stringMatching(/^bad\.yaml: policies\[0\] \(r1\)\.to_agent_pattern: must be a valid regular/),
       ]),
     );
-    expect(run.stderr).toBe(`admp: bad.yaml: ${problems.length} problems\n`);
+    expect(problems).toHaveLength(4);
+    expect(run.stderr).toBe('admp: bad.yaml: 4 problems\n');
+
+    writeFileSync(join(dir, 'typo.yaml'), 'colour: red\n');
+    const typo = await admp(['policy', 'check', 'typo.yaml']);
+    expect([typo.code, typo.stdout]).toEqual([1, 'typo.yaml: file: Unrecognized key: "colour"\n']);
   });
 });
 
