@@ -113,23 +113,54 @@ describe('keys', () => {
     expect(directory.body.keys).toContainEqual(expect.objectContaining({ kid: 'k1', agent_id: bob.id }));
     expect((await admp(['keys', 'remove', bob.id, 'k1'], asBob())).stdout).toBe('removed k1\n');
   });
+
+  it('sends an envelope signed with a registered key, and one signed with another key is refused', async () => {
+    const asAlice = { ADMP_AGENT_ID: alice.id, ADMP_API_KEY: alice.apiKey };
+    const pair = JSON.parse((await admp(['keys', 'generate', '--json'], {})).stdout);
+    const stranger = JSON.parse((await admp(['keys', 'generate', '--json'], {})).stdout);
+    await admp(['keys', 'add', alice.id, 'a1', pair.public_key], asAlice);
+    const sign = (key: string) => [
+      'send',
+      bob.id,
+      '--subject',
+      'signed',
+      '--kid',
+      'a1',
+      '--signing-key',
+      key,
+    ];
+
+    const good = await admp(sign(pair.private_key), asAlice);
+    expect(good.code).toBe(0);
+    const pulled = await request(relay.url, 'POST', `/v1/agents/${bob.id}/inbox/pull`, bob.apiKey);
+    expect(pulled.body.signature).toMatchObject({ alg: 'ed25519', kid: 'a1' });
+    await request(relay.url, 'POST', `/v1/agents/${bob.id}/messages/${pulled.body.id}/ack`, bob.apiKey);
+
+    const bad = await admp(sign(stranger.private_key), asAlice);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^admp: invalid_signature: /);
+    const half = await admp(['send', bob.id, '--subject', 's', '--kid', 'a1'], asAlice);
+    expect(half.code).toBe(2);
+  });
 });
 
 describe('policy check', () => {
-  it('accepts a valid file and names its tiers', async () => {
-    writeFileSync(join(dir, 'ok.yaml'), 'tiers:\n  gold: { requests_per_minute: 6000 }\n');
+  it('accepts a valid file and names its rules and tiers', async () => {
+    const text =
+      'tiers:\n  gold: { requests_per_minute: 6000 }\npolicies:\n  - { name: off, enabled: false, action: deny }\n';
+    writeFileSync(join(dir, 'ok.yaml'), text);
     const run = await admp(['policy', 'check', 'ok.yaml']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
-      'ok.yaml: ok (tiers: free 60/min, standard 1200/min, unlimited unlimited, gold 6000/min)',
+    expect(run.stdout).toBe(
+      'ok.yaml: ok (1 rule, 0 enabled; tiers: free 60/min, standard 1200/min, unlimited unlimited, gold 6000/min)\n',
     );
   });
 
   it('reports every problem with its field, and exits 1', async () => {
-    writeFileSync(
-      join(dir, 'bad.yaml'),
-      'tiers:\n  free: { requests_per_minute: 0, burst: 3 }\ncolour: red\n',
-    );
+    const text =
+      'tiers:\n  free: { requests_per_minute: 0, burst: 3 }\n' +
+      'policies:\n  - { name: r1, action: maybe, to_agent_pattern: "(" }\n';
+    writeFileSync(join(dir, 'bad.yaml'), text);
     const run = await admp(['policy', 'check', 'bad.yaml']);
     expect(run.code).toBe(1);
     const problems = run.stdout.trim().split('\n');
@@ -137,10 +168,16 @@ describe('policy check', () => {
       expect.arrayContaining([
         expect.stringMatching(/^bad\.yaml: tiers\.free\.requests_per_minute: /),
         expect.stringMatching(/^bad\.yaml: tiers\.free: .*burst/),
-        expect.stringMatching(/^bad\.yaml: file: .*colour/),
+        expect.stringMatching(/^bad\.yaml: policies\[0\] \(r1\)\.action: /),
+        expect.stringMatching(/^bad\.yaml: policies\[0\] \(r1\)\.to_agent_pattern: must be a valid regular/),
       ]),
     );
-    expect(run.stderr).toBe(`admp: bad.yaml: ${problems.length} problems\n`);
+    expect(problems).toHaveLength(4);
+    expect(run.stderr).toBe('admp: bad.yaml: 4 problems\n');
+
+    writeFileSync(join(dir, 'typo.yaml'), 'colour: red\n');
+    const typo = await admp(['policy', 'check', 'typo.yaml']);
+    expect([typo.code, typo.stdout]).toEqual([1, 'typo.yaml: file: Unrecognized key: "colour"\n']);
   });
 });
 

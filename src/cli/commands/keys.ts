@@ -1,10 +1,6 @@
-import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
 import { CliError, type Command } from '../command.js';
+import { generateKeyPair, isPublicKey } from '../signing.js';
 
-ed.hashes.sha512 = sha512;
-
-const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const agentPath = (id: string) => `/v1/agents/${encodeURIComponent(id)}`;
 
 export const keyCommands: Command[] = [
@@ -38,11 +34,11 @@ export const keyCommands: Command[] = [
     summary: 'Make an Ed25519 key pair for signing envelopes, locally (nothing is sent)',
     options: { json: { type: 'boolean', description: 'print {private_key, public_key} as JSON' } },
     details:
-      'Keep private_key secret; register public_key with `admp keys add <agent_id> <kid> <public_key>`.\n' +
+      'Keep private_key secret; register public_key with `admp keys add <agent_id> <kid> <public_key>`,\n' +
+      'then sign with `admp send --kid <kid> --signing-key <private_key>` (or ADMP_SIGNING_KEY).\n' +
       'Both are standard base64 of the raw 32 bytes, as the relay and the SDKs take them.',
     async run(c) {
-      const { secretKey, publicKey } = ed.keygen();
-      const pair = { private_key: base64(secretKey), public_key: base64(publicKey) };
+      const pair = generateKeyPair();
       if (c.values.json) return c.out(JSON.stringify(pair, null, 2));
       c.out(`private_key ${pair.private_key}\npublic_key  ${pair.public_key}`);
     },
@@ -54,7 +50,7 @@ export const keyCommands: Command[] = [
     remote: true,
     async run(c) {
       const [agentId, kid, publicKey] = c.args as [string, string, string];
-      if (!/^[A-Za-z0-9+/]{43}=$/.test(publicKey)) {
+      if (!isPublicKey(publicKey)) {
         throw new CliError('<public_key> must be 32 bytes in standard base64 (see admp keys generate)', 2);
       }
       await c.relay().call('POST', `${agentPath(agentId)}/keys`, { body: { kid, public_key: publicKey } });

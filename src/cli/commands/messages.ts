@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { MESSAGE_TYPES } from '../../envelope.js';
 import { CliError, type Command, type Context, intOption } from '../command.js';
 import { parseJsonObject } from '../format.js';
+import { signEnvelope } from '../signing.js';
 
 const inbox = (c: Context) => `/v1/agents/${encodeURIComponent(c.agent())}`;
 const bare = (to: string) => to.replace(/^agent:\/\//, '');
@@ -72,8 +73,16 @@ export const messageCommands: Command[] = [
         value: 'key',
         description: 'a repeat with the same key is not sent twice',
       },
+      kid: { type: 'string', value: 'kid', description: 'sign with the key registered under this kid' },
+      'signing-key': {
+        type: 'string',
+        value: 'base64',
+        description: 'the Ed25519 private key to sign with (env ADMP_SIGNING_KEY)',
+      },
     },
-    details: '<to> is an agent id or agent://id. The envelope id and timestamp are generated.',
+    details:
+      '<to> is an agent id or agent://id. The envelope id and timestamp are generated. With --kid and\n' +
+      '--signing-key the envelope carries an Ed25519 signature the relay verifies (see admp keys generate).',
     async run(c) {
       const subject = c.values.subject as string | undefined;
       if (!subject) throw new CliError('admp send needs --subject <text>', 2);
@@ -83,6 +92,7 @@ export const messageCommands: Command[] = [
       }
       const to = bare(c.args[0] as string);
       const ttl = intOption(c.values, 'ttl');
+      const correlationId = c.values['correlation-id'] as string | undefined;
       const envelope = {
         version: '1.0',
         id: crypto.randomUUID(),
@@ -92,15 +102,22 @@ export const messageCommands: Command[] = [
         subject,
         body: bodyOf(c),
         timestamp: new Date().toISOString(),
-        ...(c.values['correlation-id'] ? { correlation_id: c.values['correlation-id'] } : {}),
+        ...(correlationId ? { correlation_id: correlationId } : {}),
         ...(headersOf(c.values) ? { headers: headersOf(c.values) } : {}),
         ...(ttl !== undefined ? { ttl_sec: ttl } : {}),
       };
+      const kid = c.values.kid as string | undefined;
+      const signingKey = (c.values['signing-key'] as string | undefined) ?? c.env.ADMP_SIGNING_KEY;
+      if (kid && !signingKey) throw new CliError('--kid needs --signing-key <base64> or ADMP_SIGNING_KEY', 2);
+      if (signingKey && !kid)
+        throw new CliError('--signing-key needs --kid <kid>, the name it is registered under', 2);
+      const signed =
+        kid && signingKey ? { ...envelope, signature: signEnvelope(envelope, signingKey, kid) } : envelope;
       const key = c.values['idempotency-key'] as string | undefined;
       const r = await c
         .relay()
         .call<{ message_id: string }>('POST', `/v1/agents/${encodeURIComponent(to)}/messages`, {
-          body: envelope,
+          body: signed,
           headers: key ? { 'idempotency-key': key } : {},
         });
       c.out(r.body.message_id);
