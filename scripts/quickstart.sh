@@ -31,7 +31,7 @@ awk -v dir="$WORK" '
 ' "$DOC"
 
 BLOCKS=("$WORK"/block-*.sh)
-BACKGROUND=$(ls "$WORK"/*.bg 2>/dev/null | wc -l)
+BACKGROUND=$(find "$WORK" -name "*.bg" | wc -l)
 if [ "${#BLOCKS[@]}" -lt 5 ] || [ "$BACKGROUND" -ne 1 ]; then
   echo "quickstart: expected at least 5 shell blocks, one marked background; found ${#BLOCKS[@]} and $BACKGROUND" >&2
   exit 1
