@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from ._retry import RetryPolicy, parse_retry_after
-from .errors import APIError, error_for_status
+from .errors import APIConnectionError, APIError, TimeoutError, error_for_status
 from .hmac_auth import hmac_headers, with_nonce
 from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError, agent_id_of, agent_uri
 from .signing import SigningKeyLike, load_signing_key, sign_envelope
@@ -223,6 +223,13 @@ def parse_status(response: httpx.Response) -> MessageStatus:
 def parse_nack(response: httpx.Response) -> NackResult:
     """What a NACK did."""
     return NackResult.model_validate(_json(response))
+
+
+def error_from_transport(method: str, path: str, exc: httpx.TransportError) -> APIError:
+    """Turn a request that got no answer into `TimeoutError` or `APIConnectionError`."""
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError(f"{method} {path}: {exc}", code="timeout")
+    return APIConnectionError(f"{method} {path}: {exc}", code="connection_error")
 
 
 def error_from_response(response: httpx.Response) -> APIError:

@@ -11,7 +11,7 @@ import httpx
 
 from . import _protocol as p
 from ._leases import LeaseBook
-from .errors import APIConnectionError, APIError, TimeoutError
+from .errors import APIError, TimeoutError
 from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError
 from .realtime import Subscription, Transport
 from .signing import SigningKeyLike
@@ -255,10 +255,8 @@ class ADMPClient:
                     request.method, url, content=request.body or None, headers=headers,
                     timeout=request.timeout or self._core.timeout,
                 )  # fmt: skip
-            except httpx.TimeoutException as exc:
-                error: APIError = TimeoutError(f"{request.method} {request.path}: {exc}", code="timeout")
             except httpx.TransportError as exc:
-                error = APIConnectionError(f"{request.method} {request.path}: {exc}", code="connection_error")
+                error: APIError = p.error_from_transport(request.method, request.path, exc)
             else:
                 if response.status_code < 400:
                     return response
