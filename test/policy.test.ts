@@ -129,6 +129,17 @@ describe('the published policy', () => {
     ]);
   });
 
+  it('reads back rules of equal priority in the order the publishing process uses', async () => {
+    const policy = parsePolicy(
+      'policies:\n  - { name: zeta, priority: 5, action: deny }\n  - { name: Alpha, priority: 5, action: allow }\n',
+    );
+    await publishPolicy(relay.db, policy);
+    const back = await readStoredPolicy(relay.db);
+    expect(policyIdentity(back)).toBe(policyIdentity(policy));
+    expect(back.rules.map((r) => r.name)).toEqual(['Alpha', 'zeta', 'default']);
+    await publishPolicy(relay.db, parsePolicy(POLICY));
+  });
+
   it('reaches a process that has no file of its own on its next refresh', async () => {
     const target = { policy: parsePolicy(''), db: relay.db, logger: silentLogger };
     const refresher = new PolicyRefresher(target, 60_000);

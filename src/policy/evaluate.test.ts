@@ -54,12 +54,15 @@ describe('policy evaluation', () => {
     expect(rules(yaml).rules.map((r) => r.name)).toEqual(['early', 'middle', 'late', 'default']);
   });
 
-  it('stops at the first match, and keeps file order between rules of equal priority', () => {
+  it('stops at the first match, and orders rules of equal priority by name', () => {
     const yaml =
       "  - { name: first, priority: 10, action: allow, to_agent_pattern: '^billing' }\n" +
       '  - { name: second, priority: 10, action: deny }\n';
     expect(matchName(yaml)).toBe('first');
     expect(matchName(yaml, { to: 'storage.pg' })).toBe('second');
+    const reversed =
+      '  - { name: b, priority: 10, action: deny }\n  - { name: a, priority: 10, action: allow }\n';
+    expect(matchName(reversed)).toBe('a');
   });
 
   it('skips disabled rules and defaults priority to 100 and enabled to true', () => {

@@ -53,14 +53,14 @@ function compile(rule: Rule): CompiledRule {
 }
 
 /**
- * A policy from its parts. Lowest priority first; rules of equal priority keep the order they
- * were written in, and the built-in default comes after every rule, at 999 included.
+ * A policy from its parts. Lowest priority first, and rules of equal priority by name: an order
+ * the `policy` table can hold, so a published policy reads back exactly as it was written. The
+ * built-in default comes after every rule, at 999 included.
  */
 export function createPolicy(tiers: Record<string, number | null>, written: readonly Rule[]): Policy {
-  const ordered = written
-    .map((rule, index) => ({ rule, index }))
-    .sort((a, b) => a.rule.priority - b.rule.priority || a.index - b.index)
-    .map(({ rule }) => rule);
+  const ordered = [...written].sort(
+    (a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   return {
     tiers: { ...DEFAULT_TIERS, ...tiers },
     rules: [...ordered.filter((rule) => rule.enabled), DEFAULT_RULE].map(compile),
