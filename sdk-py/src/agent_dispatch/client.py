@@ -72,10 +72,6 @@ class ADMPClient:
             retries=retries,
             timeout=timeout,
         )
-        self._options = dict(
-            relay_url=relay_url, agent_id=agent_id, api_key=api_key, hmac_secret=hmac_secret, jwt=jwt,
-            signing_key=signing_key, kid=kid, retries=retries, timeout=timeout,
-        )  # fmt: skip
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=timeout)
         self._leases = LeaseBook()
