@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Db, firstRow, isUniqueViolation } from '../db/database.js';
 import { DEFAULT_TTL_SEC, fingerprint } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
-import { type AckTimes, type LeaseRef, numberOrNull } from './settle.js';
+import { type AckTimes, type LeaseRef, numberOrNull, SETTLE_TIMES } from './settle.js';
 
 export type ReplyContent = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
@@ -56,8 +56,7 @@ export async function replyToMessage(db: Db, input: ReplyInput): Promise<ReplyRe
           and (${input.leaseId ?? null}::uuid is null or o.lease_id = ${input.leaseId ?? null}::uuid)
           and exists (select 1 from agent where agent.id = o.from_agent_id)
         returning o.from_agent_id, o.to_agent_id, coalesce(o.correlation_id, o.id) as correlation_id, o.subject,
-          extract(epoch from now() - o.leased_at)::float8 as lease_sec,
-          extract(epoch from now() - o.created_at)::float8 as delivery_sec
+          ${SETTLE_TIMES}
       ), inserted as (
         insert into message (id, to_agent_id, from_agent_id, type, subject, correlation_id, body, timestamp, ttl_sec,
           expires_at, idempotency_key, fingerprint, max_attempts)
