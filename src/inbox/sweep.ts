@@ -53,6 +53,17 @@ const purgeFinishedSql = (retentionSec: number) => sql`
   where m.id = old.id
   returning m.id`;
 
+const purgeAuditSql = (retentionSec: number) => sql`
+  delete from audit_log a
+  using (
+    select id from audit_log
+    where at < now() - make_interval(secs => ${retentionSec}) and (select ok from leader)
+    limit ${BATCH}
+    for update skip locked
+  ) old
+  where a.id = old.id
+  returning a.id`;
+
 export interface SweptMessage {
   id: string;
   to_agent_id: string;
@@ -83,3 +94,7 @@ export const purgeFinished = (db: Db, retentionSec: number) =>
   retentionSec > 0
     ? drain<{ id: string }>(db, asLeader(purgeFinishedSql(retentionSec)))
     : Promise.resolve([]);
+
+/** audit_log rows past AUDIT_RETENTION_SEC; 0 keeps them all. */
+export const purgeAudit = (db: Db, retentionSec: number) =>
+  retentionSec > 0 ? drain<{ id: string }>(db, asLeader(purgeAuditSql(retentionSec))) : Promise.resolve([]);

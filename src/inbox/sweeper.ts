@@ -1,10 +1,9 @@
-import { sql } from 'drizzle-orm';
 import { purgeAdmissions } from '../auth/admission.js';
 import type { Deps } from '../deps.js';
 import { observe } from '../observe/events.js';
 import { purgeHourlySlots } from '../policy/rate-limit.js';
 import { purgeSessions } from '../realtime/sessions.js';
-import { expireTtl, purgeFinished, reclaimExpired, type SweptMessage } from './sweep.js';
+import { expireTtl, purgeAudit, purgeFinished, reclaimExpired, type SweptMessage } from './sweep.js';
 
 type SweepDeps = Pick<Deps, 'db' | 'logger' | 'config' | 'metrics' | 'audit' | 'hub'>;
 
@@ -37,10 +36,5 @@ export async function sweepOnce(deps: SweepDeps, which: 'leases' | 'ttl') {
   await purgeAdmissions(db);
   await purgeHourlySlots(db);
   await purgeSessions(db);
-  if (config.auditRetentionSec > 0) {
-    // Bounded like the other sweeps, so a long-neglected log is trimmed over several passes.
-    await db.execute(sql`
-      delete from audit_log where id in (
-        select id from audit_log where at < now() - make_interval(secs => ${config.auditRetentionSec}) limit 10000)`);
-  }
+  await purgeAudit(db, config.auditRetentionSec);
 }
