@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig } from '../config.js';
+import { DataDirLockedError } from '../db/node-data-dir-lock.js';
 import { openNodeDatabase } from '../db/node-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
@@ -14,6 +15,7 @@ import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
+import { endLongPollsOn } from './long-polls.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
 const AUDIT_FLUSH_MS = 1000;
@@ -92,7 +94,9 @@ async function main() {
   });
 
   const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
-  const server = serve({ fetch: app.fetch, port: config.port, websocket }, (info) => {
+  const stop = new AbortController();
+  const fetch = endLongPollsOn(stop.signal, app.fetch);
+  const server = serve({ fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {
         port: info.port,
@@ -116,8 +120,10 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
-    // Open sockets would hold server.close() open forever; clients reconnect elsewhere.
+    // Open sockets would hold server.close() open forever; clients reconnect elsewhere. Waiting
+    // PULLs answer 204 now rather than at the end of their wait.
     gateway?.closeAll();
+    stop.abort();
     server.close(async () => {
       await deps.hub.close();
       await deps.audit.flush();
@@ -157,7 +163,7 @@ async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void>
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PolicyError) {
+  if (error instanceof ConfigError || error instanceof PolicyError || error instanceof DataDirLockedError) {
     console.error(error.message);
   } else {
     console.error(error);
