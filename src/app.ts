@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -59,14 +60,16 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     c.header('X-Request-Id', requestId);
     await next();
   });
-  app.use(
+  const limitTo = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_REQUEST_BYTES,
+      maxSize,
       onError: () => {
-        throw new RelayError('payload_too_large', `requests may be at most ${MAX_REQUEST_BYTES} bytes`);
+        throw new RelayError('payload_too_large', `requests may be at most ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const requestLimit = limitTo(MAX_REQUEST_BYTES);
+  const batchLimit = limitTo(MAX_BATCH_BYTES);
+  app.use((c, next) => (c.req.path === SEND_BATCH_PATH ? batchLimit : requestLimit)(c, next));
 
   // Without metrics, nothing to time: the request path stays as it was.
   if (deps.metrics.enabled) {
@@ -99,6 +102,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', inboxRoutes(deps));
   v1.route('/', sessionRoutes(deps));
   v1.route('/', broadcastRoutes(deps));
+  v1.route('/', batchRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

@@ -3,7 +3,6 @@ import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig } from '../config.js';
-import { DataDirLockedError } from '../db/node-data-dir-lock.js';
 import { openNodeDatabase } from '../db/node-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
@@ -15,7 +14,6 @@ import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
-import { endLongPollsOn } from './long-polls.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
 const AUDIT_FLUSH_MS = 1000;
@@ -57,6 +55,7 @@ async function main() {
   const deps = createDeps({
     config,
     db: database.db,
+    run: database.run,
     logger,
     policy,
     metrics,
@@ -94,9 +93,7 @@ async function main() {
   });
 
   const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
-  const stop = new AbortController();
-  const fetch = endLongPollsOn(stop.signal, app.fetch);
-  const server = serve({ fetch, port: config.port, websocket }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {
         port: info.port,
@@ -120,10 +117,8 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
-    // Open sockets would hold server.close() open forever; clients reconnect elsewhere. Waiting
-    // PULLs answer 204 now rather than at the end of their wait.
+    // Open sockets would hold server.close() open forever; clients reconnect elsewhere.
     gateway?.closeAll();
-    stop.abort();
     server.close(async () => {
       await deps.hub.close();
       await deps.audit.flush();
@@ -163,7 +158,7 @@ async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void>
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PolicyError || error instanceof DataDirLockedError) {
+  if (error instanceof ConfigError || error instanceof PolicyError) {
     console.error(error.message);
   } else {
     console.error(error);

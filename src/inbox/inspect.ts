@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, firstRow, isoOrNull, rows } from '../db/database.js';
+import type { MessageState } from '../message-states.js';
 import type { InboxGauge } from '../observe/metrics.js';
-import type { MessageState } from './states.js';
 
 export interface MessageStatus {
   id: string;
