@@ -20,6 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { operationOf } from './routes/operations.js';
 import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { API_TAGS } from './routes/tags.js';
 import { socketRoutes } from './routes/ws.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
@@ -41,6 +42,7 @@ export const OPENAPI_INFO = {
   },
   // Relative: whatever host serves the document (so /docs' "Try it out" calls that relay).
   servers: [{ url: '/', description: 'The relay serving this document' }],
+  tags: API_TAGS,
 };
 
 export interface AppOptions {

@@ -32,7 +32,8 @@ const broadcast = createRoute({
   method: 'post',
   path: '/v1/broadcast',
   operationId: 'broadcastMessage',
-  summary: 'Send a copy to every live agent except the sender',
+  tags: ['Messages'],
+  summary: 'Broadcast a message to online agents',
   description:
     'Stores a durable copy of the envelope in the inbox of every agent with a live session (an unexpired ' +
     'session or an open WebSocket), the sender excepted. The policy is checked for each recipient: a recipient ' +

@@ -32,7 +32,8 @@ const pull = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/pull',
   operationId: 'pullMessage',
-  summary: 'Lease the oldest ready message (PULL)',
+  tags: ['Inbox'],
+  summary: 'Pull the next message',
   description:
     'Leases the oldest ready message for `visibility_timeout` seconds (default 30, at most 3600). ' +
     'Keep the returned `lease_id` and pass it to ACK, NACK and REPLY. With `wait` (seconds, at most 20) ' +
@@ -65,7 +66,8 @@ const stats = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/inbox/stats',
   operationId: 'getInboxStats',
-  summary: 'Counts of an inbox’s messages by state',
+  tags: ['Inbox'],
+  summary: 'Count an inbox’s messages',
   security: credentials,
   request: { params: AgentParam },
   responses: { 200: json(StatsSchema, 'Counts'), ...pick(401, 403, 422, 429) },
@@ -75,7 +77,8 @@ const reclaim = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/reclaim',
   operationId: 'reclaimLeases',
-  summary: 'Return this inbox’s expired leases now',
+  tags: ['Inbox'],
+  summary: 'Reclaim expired leases',
   description: 'Expired leases go back to ready with one more attempt, or to dead once attempts run out.',
   security: credentials,
   request: { params: AgentParam },

@@ -30,7 +30,8 @@ const send = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages',
   operationId: 'sendMessage',
-  summary: 'Send a message to an agent’s inbox (SEND)',
+  tags: ['Messages'],
+  summary: 'Send a message',
   description:
     'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
     'A `signature` must verify under an active Ed25519 key of the sender, and a sender that requires signatures ' +
@@ -59,7 +60,8 @@ const ack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/ack',
   operationId: 'ackMessage',
-  summary: 'Acknowledge a leased message (ACK)',
+  tags: ['Messages'],
+  summary: 'Acknowledge a message',
   security: credentials,
   request: { params: MessageParams, query: z.object({ lease_id: leaseIdQuery }) },
   responses: {
@@ -72,7 +74,8 @@ const nack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/nack',
   operationId: 'nackMessage',
-  summary: 'Give a leased message back, or extend its lease (NACK)',
+  tags: ['Messages'],
+  summary: 'Give a message back or extend its lease',
   description:
     'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
     'with one more attempt counted, or dead once attempts reach max_attempts.',
@@ -101,7 +104,8 @@ const reply = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/reply',
   operationId: 'replyToMessage',
-  summary: 'Answer a leased message and ack it (REPLY)',
+  tags: ['Messages'],
+  summary: 'Reply to a message',
   description:
     'Sends `task.result` (`{result}`) or `task.error` (`{error:{code,message}}`) to the original sender with the ' +
     'original’s correlation id (or its id), and acks the original, atomically.',
@@ -136,7 +140,8 @@ const status = createRoute({
   method: 'get',
   path: '/v1/messages/{mid}/status',
   operationId: 'getMessageStatus',
-  summary: 'A message’s delivery status',
+  tags: ['Messages'],
+  summary: 'Get a message’s status',
   description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
   security: credentials,
   request: { params: z.object({ mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }) }) },
