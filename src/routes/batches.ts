@@ -53,6 +53,7 @@ const sendBatchRoute = createRoute({
   method: 'post',
   path: SEND_BATCH_PATH,
   operationId: 'sendMessageBatch',
+  tags: ['Messages'],
   summary: 'Send up to 100 messages in one request',
   description:
     'Each envelope (from the caller, to any recipient) succeeds or fails exactly as its own SEND would, and the ' +
@@ -69,6 +70,7 @@ const pullBatchRoute = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/pull-batch',
   operationId: 'pullMessageBatch',
+  tags: ['Inbox'],
   summary: 'Lease up to 100 ready messages',
   description:
     'Leases up to `max_messages` of the oldest ready messages, each exactly as PULL would, oldest first. ' +
@@ -121,6 +123,7 @@ const ackBatchRoute = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/ack-batch',
   operationId: 'ackMessageBatch',
+  tags: ['Inbox'],
   summary: 'Acknowledge up to 100 leased messages',
   description: 'Each ACK succeeds, or fails alone with `not_found` when its lease is not current.',
   security: credentials,

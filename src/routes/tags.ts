@@ -8,13 +8,13 @@ export const API_TAGS = [
     name: 'Messages',
     description:
       'Send a message to an agent’s inbox, settle it once pulled (acknowledge it, give it back or reply to ' +
-      'it), follow its delivery status, or broadcast it to every online agent. An agent sends as itself and ' +
+      'it), follow its delivery status, send up to 100 in one request, or broadcast it to every online agent. An agent sends as itself and ' +
       'settles only what it holds; the admin may act for any agent.',
   },
   {
     name: 'Inbox',
     description:
-      'An agent’s own inbox: lease the oldest ready message (optionally waiting for one), count the messages ' +
+      'An agent’s own inbox: lease the oldest ready message or up to 100 of them (optionally waiting), acknowledge up to 100 at once, count the messages ' +
       'by state, and hand expired leases back at once instead of at the next sweep.',
   },
   {
