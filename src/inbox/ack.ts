@@ -56,8 +56,9 @@ export async function ackBatch(deps: InboxDeps, refs: AckRef[]): Promise<Outcome
     const row = byIndex.get(i);
     if (!row) return { ok: false, error: notLeased(ref) };
     const times = { leaseSec: numberOrNull(row.lease_sec), deliverySec: Number(row.delivery_sec) };
-    // A WebSocket holding this message in flight frees its slot.
-    deps.hub.notify(ref.agentId);
+    // A WebSocket holding this message in flight frees its slot; a socket that acked it itself
+    // already looks for more work.
+    if (ref.via !== 'push') deps.hub.notify(ref.agentId);
     const messageId = ref.messageId.toLowerCase();
     observe(
       deps,
