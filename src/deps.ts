@@ -55,7 +55,7 @@ export interface Deps {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** The authentication parts of `Deps`, the same for every entry. */
-export function createSecurity(config: Config, db: Db, logger: Logger, clock: Clock) {
+export function createSecurity(config: Config, db: Db) {
   const secrets = new SecretBox(config.secretKey);
   return {
     keyCache: new KeyCache(),
@@ -63,7 +63,6 @@ export function createSecurity(config: Config, db: Db, logger: Logger, clock: Cl
     signingKeys: new SigningKeyCache(db),
     secrets,
     jwt: config.jwt ? new JwtVerifier(config.jwt) : undefined,
-    audit: new BufferedAuditLog(db, logger, () => clock.now()),
   } satisfies Partial<Deps>;
 }
 
@@ -88,14 +87,16 @@ export interface DepsParts {
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
 export function createDeps(parts: DepsParts): Deps {
   const { config, db, logger, policy, clock = systemClock, metrics = noMetrics } = parts;
+  const run = parts.run ?? runOnDrizzle(db);
   const deps: Deps = {
     config,
     db,
-    run: parts.run ?? runOnDrizzle(db),
+    run,
     groupCommit: parts.groupCommit ?? new GroupCommit(),
     clock,
     logger,
-    ...createSecurity(config, db, logger, clock),
+    ...createSecurity(config, db),
+    audit: new BufferedAuditLog(run, logger, () => clock.now()),
     policy,
     hub: parts.hub ?? new LocalHub(),
     sockets: undefined,

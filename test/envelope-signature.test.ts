@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { createSecurity } from '../src/deps.js';
-import { silentLogger } from '../src/observe/logger.js';
 import { signingKey } from './support/credentials.js';
 import { expectError } from './support/expect-error.js';
 import { ADMIN_KEY, type Agent, envelope, startTestRelay, type TestRelay } from './support/relay.js';
@@ -108,7 +107,7 @@ describe('key rotation and revocation', () => {
     // Another process: its own caches, the same database.
     const twin = createApp({
       ...relay.deps,
-      ...createSecurity(relay.deps.config, relay.db, silentLogger, relay.deps.clock),
+      ...createSecurity(relay.deps.config, relay.db),
     });
     const revoked = await twin.request(`/v1/agents/sig.signer/keys/${k.kid}`, {
       method: 'DELETE',

@@ -233,7 +233,6 @@ async function twinOf(r: TestRelay, env: Record<string, string> = {}) {
   const { createApp } = await import('../src/app.js');
   const { parseConfig } = await import('../src/config.js');
   const { createSecurity } = await import('../src/deps.js');
-  const { silentLogger } = await import('../src/observe/logger.js');
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: r.deps.config.apiKey, ...env });
-  return createApp({ ...r.deps, config, ...createSecurity(config, r.db, silentLogger, r.deps.clock) });
+  return createApp({ ...r.deps, config, ...createSecurity(config, r.db) });
 }

@@ -1,5 +1,4 @@
-import type { Db } from '../db/database.js';
-import { auditLog } from '../db/schema.js';
+import { type Run, statement } from '../db/statements.js';
 import type { Logger } from './logger.js';
 
 export interface AuditEntry {
@@ -19,6 +18,19 @@ export interface AuditSink {
 }
 
 const BATCH = 500;
+
+/** One audit row as the insert takes it: at, event, agent, message, request, detail (JSON text). */
+type Row = [string, string, string | null, string | null, string | null, string | null];
+const COLUMNS = ['at', 'event', 'agent_id', 'message_id', 'request_id', 'detail'] as const;
+
+// One prepared statement whatever the batch size: the rows travel as six arrays. The buffer is
+// already lost in a crash, so the insert need not wait for the WAL flush either.
+const INSERT = statement(
+  'admp_audit',
+  `insert into audit_log (${COLUMNS.join(', ')})
+   select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])`,
+  { durable: false },
+);
 // A database outage must not grow memory without bound; past this, the oldest rows are dropped.
 const MAX_BUFFERED = 50_000;
 
@@ -27,25 +39,25 @@ const MAX_BUFFERED = 50_000;
  * round trip of its own for its audit row. A batch that fails to insert goes back in the buffer.
  */
 export class BufferedAuditLog implements AuditSink {
-  private buffer: (typeof auditLog.$inferInsert)[] = [];
+  private buffer: Row[] = [];
   private writing: Promise<void> = Promise.resolve();
   private dropped = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly run: Run,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
 
   record(entry: AuditEntry): void {
-    this.buffer.push({
-      at: new Date(this.now()),
-      event: entry.event,
-      agentId: entry.agentId ?? null,
-      messageId: entry.messageId ?? null,
-      requestId: entry.requestId ?? null,
-      detail: entry.detail ?? null,
-    });
+    this.buffer.push([
+      new Date(this.now()).toISOString(),
+      entry.event,
+      entry.agentId ?? null,
+      entry.messageId ?? null,
+      entry.requestId ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    ]);
     if (this.buffer.length > MAX_BUFFERED) {
       this.dropped += this.buffer.length - MAX_BUFFERED;
       this.buffer.splice(0, this.buffer.length - MAX_BUFFERED);
@@ -63,7 +75,10 @@ export class BufferedAuditLog implements AuditSink {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, BATCH);
       try {
-        await this.db.insert(auditLog).values(batch);
+        await this.run(
+          INSERT,
+          COLUMNS.map((_, i) => batch.map((row) => row[i])),
+        );
       } catch (error) {
         this.buffer.unshift(...batch);
         this.logger.error({ err: String(error), pending: this.buffer.length }, 'audit log write failed');
