@@ -76,8 +76,13 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
   return {
     kind: 'pglite',
     db: db as unknown as Db,
-    run: async <T>(s: Statement, values: readonly unknown[]) =>
-      (await client.query<T>(s.text, values as unknown[])).rows,
+    run: async <T>(s: Statement, values: readonly unknown[]) => {
+      // PGlite computes in this thread and answers through promises alone, so a chain of
+      // statements (grouped SENDs, a socket's pushes) could run without ever letting sockets be
+      // read. One turn of the event loop before each statement keeps I/O flowing between them.
+      await new Promise((resolve) => setImmediate(resolve));
+      return (await client.query<T>(s.text, values as unknown[])).rows;
+    },
     close: () => client.close(),
     migrate: () => migratePglite(db, { migrationsFolder }),
   };
