@@ -83,14 +83,14 @@ function ackResultsOf(body: unknown, acks: WireAck[]): AckBatchResult[] {
 
 interface WireAck {
   message_id: string;
-  lease_id?: string;
+  lease_id: string;
 }
 
-/** A message, an id or a `{message_id, lease_id}` ref, as the ack-batch body names it. */
+/** ACK batch items always name their lease (the relay requires it), so a stale one fails alone. */
 function wireAckOf(ref: AckRef): WireAck {
-  if (typeof ref === 'string') return { message_id: ref };
-  const id = 'message_id' in ref ? ref.message_id : ref.id;
-  return ref.lease_id === undefined ? { message_id: id } : { message_id: id, lease_id: ref.lease_id };
+  return 'message_id' in ref
+    ? { message_id: ref.message_id, lease_id: ref.lease_id }
+    : { message_id: ref.id, lease_id: ref.lease_id };
 }
 
 function resultsOf(body: unknown, expected: number): WireResult[] {

@@ -200,7 +200,7 @@ export class ADMPClient {
    * Acknowledges up to 100 leased messages in one request and returns one result per item in
    * order: `{ messageId, status: 'acked' }`, or `{ messageId, error }` (a NotFoundError when that
    * lease ran out or went to another worker). Item failures are returned, never thrown. Pass the
-   * messages themselves (or `{ message_id, lease_id }`) so each names the lease you hold.
+   * leased messages themselves, or `{ message_id, lease_id }`: each names the lease you hold.
    *
    * @example
    * const results = await client.ackBatch(await client.pullBatch({ maxMessages: 20 }));

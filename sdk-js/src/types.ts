@@ -153,8 +153,8 @@ export type AckBatchResult =
   | { messageId: string; status: 'acked'; error?: undefined }
   | { messageId: string; status?: undefined; error: APIError };
 
-/** What `ackBatch()` takes per item: a message (its lease goes along), its id, or a wire ref. */
-export type AckRef = MessageRef | { message_id: string; lease_id?: string };
+/** What `ackBatch()` takes per item: a leased message, or `{ message_id, lease_id }` as the wire has it. */
+export type AckRef = Pick<Message, 'id' | 'lease_id'> | { message_id: string; lease_id: string };
 
 /** Options of `pullBatch()`. */
 export interface PullBatchOptions extends PullOptions {

@@ -89,6 +89,8 @@ async def test_only_a_fault_of_the_whole_request_raises(relay: Relay, sender: AD
     with pytest.raises(ValueError):
         await sender.send_batch([{"to": inbox.agent_id, "subject": "no type or body"}])
     assert await sender.send_batch([]) == [] and await sender.ack_batch([]) == []
+    with pytest.raises(ValueError, match="no lease_id known"):
+        await sender.ack_batch([str(uuid.uuid4())])
     await inbox.aclose()
 
 

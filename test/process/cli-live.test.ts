@@ -155,6 +155,8 @@ describe('batches', () => {
   it('refuses a line that is not a JSON object, naming it, with exit 2', async () => {
     const run = await admp(['send', '--batch', '-'], asAlice(), `{"to":"${bob.id}","subject":"a"}\n[1]\n`);
     expect([run.code, run.stderr]).toEqual([2, 'admp: stdin line 2: must be a JSON object\n']);
+    const noLease = await admp(['ack', '--batch', '-'], asBob(), `{"id":"${crypto.randomUUID()}"}\n`);
+    expect([noLease.code, noLease.stderr]).toEqual([2, 'admp: stdin line 1: no lease_id\n']);
     const both = await admp(['ack', 'some-id', '--batch', '-'], asBob(), '');
     expect(both.code).toBe(2);
   });

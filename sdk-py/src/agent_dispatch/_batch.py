@@ -46,8 +46,15 @@ def build_pull_batch(
 
 
 def build_ack_batch(core: ClientCore, leases: Sequence[Tuple[str, Optional[str]]]) -> PreparedRequest:
-    """Build an ACK batch from ``(message_id, lease_id)`` pairs; each names the lease it settles."""
-    acks = [{"message_id": mid, **({"lease_id": lid} if lid else {})} for mid, lid in leases]
+    """Build an ACK batch from ``(message_id, lease_id)`` pairs; each names the lease it settles.
+
+    Raises:
+        ValueError: an item's lease is unknown (the relay requires one for every ACK in a batch).
+    """
+    unknown = [mid for mid, lid in leases if not lid]
+    if unknown:
+        raise ValueError(f"ack_batch: no lease_id known for {', '.join(unknown)}; pass the Message pulled")
+    acks = [{"message_id": mid, "lease_id": lid} for mid, lid in leases]
     return PreparedRequest(
         "POST",
         core.inbox("/inbox/ack-batch"),

@@ -209,9 +209,10 @@ class ADMPClient:
     async def ack_batch(self, messages: Sequence[LeaseRef]) -> List[AckBatchResult]:
         """Acknowledge up to 100 leased messages in one request; one result per item, in order.
 
-        Pass the messages (or their ids, or ``{"message_id", "lease_id"}``): each names the lease
-        this client holds. A lease that ran out or went to another worker does not raise: its
-        result has ``error`` with ``code="not_found"``; the others are acked.
+        Pass the messages (or ``{"message_id", "lease_id"}``, or ids this client pulled): each
+        names the lease this client holds, and one whose lease is unknown raises ``ValueError``
+        before anything is sent. A lease that ran out or went to another worker does not raise:
+        its result has ``error`` with ``code="not_found"``; the others are acked.
 
         Example::
 

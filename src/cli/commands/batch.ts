@@ -70,9 +70,9 @@ export async function ackBatch(c: Context): Promise<void> {
   const acks = readLines(c).map(({ line, number }) => {
     const id = line.message_id ?? line.id;
     if (typeof id !== 'string') throw new CliError(`${where(c)} line ${number}: no id or message_id`, 2);
-    return typeof line.lease_id === 'string'
-      ? { message_id: id, lease_id: line.lease_id }
-      : { message_id: id };
+    // The relay settles a batch item only by its lease, so a stale holder's ACK fails alone.
+    if (typeof line.lease_id !== 'string') throw new CliError(`${where(c)} line ${number}: no lease_id`, 2);
+    return { message_id: id, lease_id: line.lease_id };
   });
   if (acks.length === 0) return c.note('nothing to ack');
   const r = await c
