@@ -166,10 +166,13 @@ const STATUS_OF_CODE: Record<string, number> = {
   id_conflict: 409,
   invalid_state: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   validation_failed: 422,
   ttl_too_long: 422,
   timestamp_window_exceeded: 422,
   rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
 };
 
 /** The error of one failed item of a batch, as the class its single operation would have thrown. */

@@ -136,10 +136,13 @@ _STATUS_BY_CODE: dict[str, int] = {
     "id_conflict": 409,
     "invalid_state": 409,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "validation_failed": 422,
     "ttl_too_long": 422,
     "timestamp_window_exceeded": 422,
     "rate_limited": 429,
+    "internal_error": 500,
+    "unavailable": 503,
 }
 
 
