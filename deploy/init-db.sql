@@ -134,6 +134,14 @@ CREATE TABLE "policy_tier" (
 	"requests_per_minute" integer
 );
 ALTER TABLE "message" ADD COLUMN "leased_at" timestamp with time zone;
+DROP INDEX "message_to_status_idx";
+DROP INDEX "message_fingerprint_idx";
+DROP INDEX "message_correlation_idx";
+CREATE INDEX "message_dead_idx" ON "message" USING btree ("to_agent_id","finished_at") WHERE "message"."status" = 'dead';
+CREATE INDEX "message_correlation_idx" ON "message" USING btree ("correlation_id") WHERE "message"."correlation_id" is not null;
+-- Every transition rewrites a message row. Room left on each page lets the new version stay on
+-- the page of the old one, so a lease or an ACK touches one heap page instead of two.
+ALTER TABLE "message" SET (fillfactor = 80);
 CREATE SCHEMA IF NOT EXISTS drizzle;
 CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('8852b6d16ab40b555a18004b37b7a256f206f4f812d62632c853265c109a3503', 1795231003429);
@@ -141,4 +149,5 @@ INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('d2922c2010b
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('bd000a1b05a0e23b2cad5423257f507562c63f9923d1154418c7ca73ae5243bb', 1795231651772);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4b2a58f93d39a3f831b053264f56a835b1fc344f4f3f7a5104877a85dc242d1d', 1795231653243);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4442d51917fdfafa468dcfd381c5a06e6e1f4ee71858a25ef312fd281975e949', 1795235264315);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('cee0ed706c720a239560d05a2fa422d4ebface091607348c7fc8c4e5c968d6df', 1796211465887);
 COMMIT;

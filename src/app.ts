@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,6 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { operationOf } from './routes/operations.js';
 import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { API_TAGS } from './routes/tags.js';
 import { socketRoutes } from './routes/ws.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
@@ -40,6 +42,7 @@ export const OPENAPI_INFO = {
   },
   // Relative: whatever host serves the document (so /docs' "Try it out" calls that relay).
   servers: [{ url: '/', description: 'The relay serving this document' }],
+  tags: API_TAGS,
 };
 
 export interface AppOptions {
@@ -59,14 +62,16 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     c.header('X-Request-Id', requestId);
     await next();
   });
-  app.use(
+  const limitTo = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_REQUEST_BYTES,
+      maxSize,
       onError: () => {
-        throw new RelayError('payload_too_large', `requests may be at most ${MAX_REQUEST_BYTES} bytes`);
+        throw new RelayError('payload_too_large', `requests may be at most ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const requestLimit = limitTo(MAX_REQUEST_BYTES);
+  const batchLimit = limitTo(MAX_BATCH_BYTES);
+  app.use((c, next) => (c.req.path === SEND_BATCH_PATH ? batchLimit : requestLimit)(c, next));
 
   // Without metrics, nothing to time: the request path stays as it was.
   if (deps.metrics.enabled) {
@@ -99,6 +104,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', inboxRoutes(deps));
   v1.route('/', sessionRoutes(deps));
   v1.route('/', broadcastRoutes(deps));
+  v1.route('/', batchRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

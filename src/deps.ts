@@ -6,6 +6,8 @@ import { JwtVerifier } from './auth/jwt.js';
 import { SigningKeyCache } from './auth/signing-keys.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
+import { type Run, runOnDrizzle } from './db/statements.js';
+import { GroupCommit } from './inbox/group-commit.js';
 import { type AuditSink, BufferedAuditLog } from './observe/audit.js';
 import type { Logger } from './observe/logger.js';
 import { type Metrics, noMetrics } from './observe/metrics.js';
@@ -23,6 +25,10 @@ export interface Clock {
 export interface Deps {
   config: Config;
   db: Db;
+  /** Runs the hot statements of inbox operations (prepared where the driver can). */
+  run: Run;
+  /** Coalesces concurrent operations of one kind into one statement. */
+  groupCommit: GroupCommit;
   clock: Clock;
   logger: Logger;
   keyCache: KeyCache;
@@ -64,6 +70,10 @@ export function createSecurity(config: Config, db: Db, logger: Logger, clock: Cl
 export interface DepsParts {
   config: Config;
   db: Db;
+  /** The driver's own statement runner; without one, statements go through Drizzle. */
+  run?: Run;
+  /** Defaults to grouping concurrent operations, two statements of a kind at a time. */
+  groupCommit?: GroupCommit;
   logger: Logger;
   policy: Policy;
   clock?: Clock;
@@ -81,6 +91,8 @@ export function createDeps(parts: DepsParts): Deps {
   const deps: Deps = {
     config,
     db,
+    run: parts.run ?? runOnDrizzle(db),
+    groupCommit: parts.groupCommit ?? new GroupCommit(),
     clock,
     logger,
     ...createSecurity(config, db, logger, clock),

@@ -17,11 +17,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  */
 // biome-ignore lint/suspicious/noExplicitAny: the hook serves every route's schema
 export const validationHook: Hook<any, AppEnv, any, any> = (result) => {
-  if (result.success) return;
-  const issues = result.error.issues;
+  if (!result.success) throw validationError(result.error.issues);
+};
+
+/** The error a failed schema becomes, for a whole request or for one item of a batch. */
+export function validationError(issues: z.core.$ZodIssue[]): RelayError {
   for (const issue of issues) {
     if (issue.code === 'custom' && isErrorCode(issue.params?.code))
-      throw new RelayError(issue.params.code, issue.message);
+      return new RelayError(issue.params.code, issue.message);
   }
-  throw new RelayError('validation_failed', issues.slice(0, 10).map(describeIssue).join('; '));
-};
+  return new RelayError('validation_failed', issues.slice(0, 10).map(describeIssue).join('; '));
+}

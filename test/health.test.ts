@@ -71,4 +71,35 @@ describe('GET /openapi.json', () => {
       '/v1/messages/{mid}/status',
     ]);
   });
+
+  it('puts every operation in one of the groups it declares, each group described and used', async () => {
+    const r = await relay.call('GET', '/openapi.json', { token: null });
+    const declared: { name: string; description: string }[] = r.body.tags;
+    expect(declared.map((t) => t.name)).toEqual([
+      'Messages',
+      'Inbox',
+      'Realtime',
+      'Agents',
+      'Keys',
+      'Health',
+    ]);
+    for (const tag of declared) expect(tag.description, tag.name).toMatch(/\w/);
+    const used = new Set<string>();
+    for (const [path, item] of Object.entries<Record<string, { tags?: string[]; summary: string }>>(
+      r.body.paths,
+    )) {
+      for (const [method, op] of Object.entries(item)) {
+        expect(op.tags, `${method} ${path}`).toHaveLength(1);
+        expect(
+          declared.map((t) => t.name),
+          `${method} ${path}`,
+        ).toContain(op.tags?.[0]);
+        used.add(op.tags?.[0] ?? '');
+        // Short and plain: no requirement numbers, no protocol verbs in capitals.
+        expect(op.summary, `${method} ${path}`).not.toMatch(/FR-\d|\b(?:SEND|PULL|ACK|NACK|REPLY)\b/);
+        expect(op.summary.length, `${method} ${path}`).toBeLessThanOrEqual(50);
+      }
+    }
+    expect([...used].sort()).toEqual(declared.map((t) => t.name).sort());
+  });
 });

@@ -56,7 +56,7 @@ it('mirrors the message states as the message_status enum', async () => {
     const result = (await relay.db.execute(
       `select unnest(enum_range(null::message_status))::text as s`,
     )) as unknown as { rows: { s: string }[] };
-    const { MESSAGE_STATES } = await import('../src/inbox/states.js');
+    const { MESSAGE_STATES } = await import('../src/message-states.js');
     expect(result.rows.map((r) => r.s)).toEqual([...MESSAGE_STATES]);
   } finally {
     await relay.close();

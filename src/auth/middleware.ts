@@ -125,7 +125,7 @@ async function admitRequest(deps: Deps, { principal, nonce }: Identified): Promi
 }
 
 /** Counts and audits a refusal: who claimed what, never the credential itself. */
-function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): void {
+export function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailure): void {
   const principal = c.get('principal') as Principal | undefined;
   const hmac = HMAC_HEADERS.some((name) => c.req.header(name) !== undefined);
   const scheme = hmac ? 'hmac' : c.req.header('authorization') !== undefined ? 'bearer' : 'none';

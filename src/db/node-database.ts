@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
 import * as schema from './schema.js';
+import type { Run, Statement } from './statements.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -15,6 +16,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta
 const MIGRATION_LOCK = 0x61646d70;
 
 export interface NodeDatabase extends Database {
+  /** Runs the relay's hot statements: prepared by name on PostgreSQL, plainly on PGlite. */
+  run: Run;
   /** Applies pending migrations; relays starting together on one server take turns. */
   migrate(): Promise<void>;
 }
@@ -31,12 +34,28 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
   const migrationsFolder = MIGRATIONS_DIR;
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // Leases and ACKs commit without waiting for the WAL flush: lost in a crash, they only cause a
+    // redelivery, which at-least-once allows. Their own pool, so no statement has to switch modes.
+    const relaxed = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      options: '-c synchronous_commit=off',
+    });
     // An idle client that loses its server emits 'error'; unheard, that would kill the process.
     pool.on('error', () => {});
+    relaxed.on('error', () => {});
+    const run: Run = async <T>(s: Statement, values: readonly unknown[]) => {
+      const target = s.durable ? pool : relaxed;
+      const result = await target.query({ name: s.name, text: s.text, values: values as unknown[] });
+      return result.rows as T[];
+    };
     return {
       kind: 'postgres',
       db: drizzlePg(pool, { schema }) as unknown as Db,
-      close: () => pool.end(),
+      run,
+      close: async () => {
+        await Promise.all([pool.end(), relaxed.end()]);
+      },
       async migrate() {
         // The lock is per session, so lock, migrate and unlock on one dedicated connection.
         const client = await pool.connect();
@@ -57,6 +76,8 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
   return {
     kind: 'pglite',
     db: db as unknown as Db,
+    run: async <T>(s: Statement, values: readonly unknown[]) =>
+      (await client.query<T>(s.text, values as unknown[])).rows,
     close: () => client.close(),
     migrate: () => migratePglite(db, { migrationsFolder }),
   };

@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { MESSAGE_STATES } from '../inbox/states.js';
+import { MESSAGE_STATES } from '../message-states.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -144,12 +144,13 @@ export const message = pgTable(
     // The ready query: live messages of one inbox in send order. Acked and dead rows are
     // outside the predicate, so history never slows a PULL.
     index('message_ready_idx').on(t.toAgentId, t.seq).where(sql`${t.status} in ('delivered', 'leased')`),
-    index('message_to_status_idx').on(t.toAgentId, t.status),
-    index('message_correlation_idx').on(t.correlationId),
+    // The dead letters of one inbox in the order they died: their count in STATS, their listing.
+    index('message_dead_idx').on(t.toAgentId, t.finishedAt).where(sql`${t.status} = 'dead'`),
+    // Only messages that carry one: most do not, and an index entry per row costs every update.
+    index('message_correlation_idx').on(t.correlationId).where(sql`${t.correlationId} is not null`),
     uniqueIndex('message_idempotency_idx')
       .on(t.toAgentId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
-    index('message_fingerprint_idx').on(t.fingerprint, t.createdAt),
     index('message_lease_idx').on(t.leaseUntil).where(sql`${t.status} = 'leased'`),
     // FR-15 asks for (timestamp, ttl_sec); the sweep asks "timestamp + ttl_sec < now()",
     // which only an index on the sum can answer, so the sum is stored and indexed.

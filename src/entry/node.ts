@@ -55,6 +55,7 @@ async function main() {
   const deps = createDeps({
     config,
     db: database.db,
+    run: database.run,
     logger,
     policy,
     metrics,

@@ -3,6 +3,7 @@ import { type Config, ConfigError, parseConfig } from '../config.js';
 import { openNeonDatabase } from '../db/neon-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { renderError } from '../errors.js';
+import { GroupCommit } from '../inbox/group-commit.js';
 import { sweepOnce } from '../inbox/sweeper.js';
 import { createConsoleLogger } from '../observe/console-logger.js';
 import { defaultPolicy } from '../policy/load.js';
@@ -72,6 +73,9 @@ function buildRelay(
     db: database.db,
     logger,
     policy: defaultPolicy(),
+    // One statement per operation: a grouped statement would answer one request's callers from
+    // another request's I/O context, which Workers do not allow.
+    groupCommit: new GroupCommit(Number.POSITIVE_INFINITY),
     ...(inbox ? { hub: new ObjectHub(inbox), sockets: () => new ObjectGateway(inbox) } : {}),
   });
   return { app: createApp(deps), deps, policy: new PolicyRefresher(deps, config.policyRefreshSec * 1000) };

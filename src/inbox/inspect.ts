@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, firstRow, isoOrNull, rows } from '../db/database.js';
+import type { MessageState } from '../message-states.js';
 import type { InboxGauge } from '../observe/metrics.js';
-import type { MessageState } from './states.js';
 
 export interface MessageStatus {
   id: string;
@@ -60,13 +60,17 @@ export interface InboxStats {
 export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
   const row = await firstRow<Record<keyof InboxStats, string | number>>(
     db,
-    sql`select
-          count(*) filter (where status = 'delivered' or (status = 'leased' and lease_until <= now())) as ready,
-          count(*) filter (where status = 'leased' and lease_until > now()) as leased,
-          count(*) filter (where status = 'dead') as dead,
-          coalesce(floor(extract(epoch from now() - min(created_at) filter (where status <> 'dead'))), 0) as oldest_age_sec
-        from message
-        where to_agent_id = ${agentId} and status in ('delivered', 'leased', 'dead')`,
+    // Live and dead rows are counted apart, each through its own partial index, so history is never read.
+    sql`with live as (
+          select count(*) filter (where status = 'delivered' or lease_until <= now()) as ready,
+            count(*) filter (where status = 'leased' and lease_until > now()) as leased,
+            min(created_at) as oldest
+          from message where to_agent_id = ${agentId} and status in ('delivered', 'leased')
+        )
+        select ready, leased,
+          (select count(*) from message where to_agent_id = ${agentId} and status = 'dead') as dead,
+          coalesce(floor(extract(epoch from now() - oldest)), 0) as oldest_age_sec
+        from live`,
   );
   return {
     ready: Number(row?.ready ?? 0),
@@ -78,7 +82,7 @@ export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
 
 /**
  * Every inbox's depth by state and the age of its oldest message, for the metrics endpoint.
- * Acked rows are outside the filter, so message_to_status_idx serves it however long the history.
+ * Acked rows are outside both filters, so the partial indexes serve it however long the history.
  */
 export async function inboxGauges(db: Db): Promise<InboxGauge[]> {
   const found = await rows<{
@@ -89,7 +93,10 @@ export async function inboxGauges(db: Db): Promise<InboxGauge[]> {
   }>(
     db,
     sql`select to_agent_id, status, count(*) as count, extract(epoch from now() - min(created_at))::float8 as age
-        from message where status in ('delivered', 'leased', 'dead') group by to_agent_id, status`,
+        from message where status in ('delivered', 'leased') group by to_agent_id, status
+        union all
+        select to_agent_id, status, count(*), extract(epoch from now() - min(created_at))::float8
+        from message where status = 'dead' group by to_agent_id, status`,
   );
   return found.map((r) => ({
     agentId: r.to_agent_id,

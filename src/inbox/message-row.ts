@@ -1,13 +1,11 @@
-import { sql } from 'drizzle-orm';
 import { isoOrNull } from '../db/database.js';
 import type { MessageType } from '../envelope.js';
-import type { MessageState } from './states.js';
+import type { MessageState } from '../message-states.js';
 
 /** The columns a delivery carries, selected the same way by PULL and by realtime pushes. */
-export const DELIVERY_COLUMNS = sql.raw(
+export const DELIVERY_COLUMNS =
   'm.id, m.version, m.type, m.from_agent_id, m.to_agent_id, m.subject, m.correlation_id, m.headers, m.body, ' +
-    'm.timestamp, m.ttl_sec, m.signature, m.status, m.attempts, m.lease_until, m.lease_id',
-);
+  'm.timestamp, m.ttl_sec, m.signature, m.status, m.attempts, m.lease_until, m.lease_id';
 
 export interface DeliveryRow {
   id: string;
@@ -43,7 +41,7 @@ export function renderDelivery(row: DeliveryRow) {
     timestamp: row.timestamp,
     ttl_sec: row.ttl_sec,
     ...(row.signature === null ? {} : { signature: row.signature }),
-    status: row.status,
+    status: 'leased' as const,
     lease_until: isoOrNull(row.lease_until) as string,
     lease_id: row.lease_id as string,
     attempts: row.attempts,

@@ -3,21 +3,36 @@ import type { Deps } from '../deps.js';
 import { observe } from '../observe/events.js';
 import { purgeHourlySlots } from '../policy/rate-limit.js';
 import { purgeSessions } from '../realtime/sessions.js';
-import { expireTtl, purgeAudit, purgeFinished, reclaimExpired, type SweptMessage } from './sweep.js';
+import {
+  expireTtl,
+  purgeAudit,
+  purgeFinished,
+  reclaimExpired,
+  reclaimInbox,
+  type SweptMessage,
+} from './sweep.js';
 
 type SweepDeps = Pick<Deps, 'db' | 'logger' | 'config' | 'metrics' | 'audit' | 'hub'>;
 
 /** A lease that ran out: back to ready with an attempt spent, or dead (FR-21). */
-export function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
+function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
   const event = { kind: 'lease.expired', agentId: m.to_agent_id, messageId: m.id } as const;
   observe(deps, { ...event, attempts: m.attempts, status: m.status });
 }
 
 /** Wakes each inbox that got messages back, once, however many: the hub batches further across processes. */
-export function wakeReturned(deps: Pick<Deps, 'hub'>, returned: SweptMessage[]): void {
+function wakeReturned(deps: Pick<Deps, 'hub'>, returned: SweptMessage[]): void {
   const ready = new Set<string>();
   for (const m of returned) if (m.status === 'delivered') ready.add(m.to_agent_id);
   for (const agentId of ready) deps.hub.notify(agentId);
+}
+
+/** RECLAIM (FR-12): this inbox's expired leases back now; how many came back. */
+export async function reclaim(deps: SweepDeps, agentId: string): Promise<number> {
+  const returned = await reclaimInbox(deps.db, agentId);
+  for (const m of returned) observeExpiry(deps, m);
+  wakeReturned(deps, returned);
+  return returned.length;
 }
 
 /** One pass of every sweep; Node's timers and the Workers' Cron Trigger both call this. */

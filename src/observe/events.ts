@@ -1,6 +1,6 @@
 import type { FailureReason } from '../auth/failure.js';
 import type { Deps } from '../deps.js';
-import type { MessageState } from '../inbox/states.js';
+import type { MessageState } from '../message-states.js';
 import type { DenialReason } from './metrics.js';
 
 /**

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { isoOrNull, rows } from '../db/database.js';
+import { rows } from '../db/database.js';
 import type { Deps } from '../deps.js';
-import { renderDelivery } from '../inbox/message-row.js';
-import { leaseNext } from '../inbox/pull.js';
-import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
-import { observe } from '../observe/events.js';
+import { RelayError } from '../errors.js';
+import { ack } from '../inbox/ack.js';
+import { lease } from '../inbox/lease.js';
+import { nack } from '../inbox/nack.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
@@ -114,41 +114,28 @@ export class InboxConnection {
   }
 
   private async settle(f: Exclude<ClientFrame, { type: 'pong' }>): Promise<void> {
-    const { db, hub } = this.deps;
+    const key = f.message_id.toLowerCase();
     const ref = {
       agentId: this.options.agentId,
-      messageId: f.message_id,
-      leaseId: this.inFlight.get(f.message_id.toLowerCase())?.leaseId,
+      messageId: key,
+      leaseId: this.inFlight.get(key)?.leaseId,
     };
-    const key = f.message_id.toLowerCase();
-    const agentId = this.options.agentId;
-    if (f.type === 'ack') {
-      const acked = await ackMessage(db, ref);
-      this.inFlight.delete(key);
-      if (!acked) return this.notLeased(f.message_id);
-      observe(this.deps, { kind: 'message.acked', agentId, messageId: key, ...acked, via: 'push' });
-    } else if (f.extend !== undefined) {
-      const row = await extendLease(db, ref, f.extend);
-      if (!row) return this.notLeased(f.message_id);
-      const leaseUntil = isoOrNull(row.lease_until) as string;
-      const held = this.inFlight.get(key);
-      if (held) held.leaseUntil = Date.parse(leaseUntil);
-      observe(this.deps, { kind: 'lease.extended', agentId, messageId: key, leaseUntil });
-      return;
-    } else {
-      const row = await releaseLease(db, ref, 'Nacked');
-      this.inFlight.delete(key);
-      if (!row) return this.notLeased(f.message_id);
-      const { status, attempts } = row;
-      observe(this.deps, {
-        kind: 'message.nacked',
-        agentId,
-        messageId: key,
-        reason: 'Nacked',
-        status,
-        attempts,
-      });
-      if (status === 'delivered') hub.notify(agentId);
+    try {
+      if (f.type === 'ack') {
+        this.inFlight.delete(key);
+        await ack(this.deps, { ...ref, via: 'push' });
+      } else if (f.extend !== undefined) {
+        const result = await nack(this.deps, { ...ref, extendSec: f.extend });
+        const held = this.inFlight.get(key);
+        if (held) held.leaseUntil = Date.parse(result.lease_until as string);
+        return;
+      } else {
+        this.inFlight.delete(key);
+        await nack(this.deps, ref);
+      }
+    } catch (error) {
+      if (!(error instanceof RelayError && error.code === 'not_found')) throw error;
+      return this.notLeased(f.message_id);
     }
     await this.pump();
   }
@@ -175,19 +162,21 @@ export class InboxConnection {
         this.again = false;
         await this.forgetSettled();
         while (!this.closed && this.inFlight.size < this.deps.config.wsMaxInFlight) {
-          const row = await leaseNext(this.deps.db, this.options.agentId, this.options.visibilityTimeoutSec);
-          if (!row) break;
-          // Closed while leasing: the lease runs out and the message goes to another consumer.
-          if (this.closed) return;
-          const delivery = renderDelivery(row);
-          this.inFlight.set(row.id, {
-            leaseId: delivery.lease_id,
-            leaseUntil: Date.parse(delivery.lease_until),
+          const leased = await lease(this.deps, {
+            agentId: this.options.agentId,
+            visibilityTimeoutSec: this.options.visibilityTimeoutSec,
+            max: this.deps.config.wsMaxInFlight - this.inFlight.size,
+            via: 'push',
           });
-          this.send({ type: 'message', message: delivery });
-          const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
-          const event = { kind: 'message.leased', agentId: this.options.agentId, messageId } as const;
-          observe(this.deps, { ...event, leaseUntil, attempts, via: 'push' });
+          // Closed while leasing: the leases run out and the messages go to another consumer.
+          if (leased.length === 0 || this.closed) break;
+          for (const delivery of leased) {
+            this.inFlight.set(delivery.id, {
+              leaseId: delivery.lease_id,
+              leaseUntil: Date.parse(delivery.lease_until),
+            });
+            this.send({ type: 'message', message: delivery });
+          }
         }
       } while (this.again && !this.closed);
     } catch (error) {

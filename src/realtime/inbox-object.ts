@@ -1,11 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
-import { isoOrNull } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { type Env, relayFor } from '../entry/worker.js';
-import { renderDelivery } from '../inbox/message-row.js';
-import { leaseNext } from '../inbox/pull.js';
-import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
-import { observe } from '../observe/events.js';
+import { RelayError } from '../errors.js';
+import { ack } from '../inbox/ack.js';
+import { lease } from '../inbox/lease.js';
+import { nack } from '../inbox/nack.js';
 import { CLOSE, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
@@ -82,40 +81,27 @@ export class InboxObject extends DurableObject<Env> {
       return;
     }
     const key = f.message_id.toLowerCase();
-    const { agentId } = state;
-    const ref = { agentId, messageId: key, leaseId: state.inFlight[key]?.[0] };
-    const missing = () =>
+    const ref = { agentId: state.agentId, messageId: key, leaseId: state.inFlight[key]?.[0] };
+    try {
+      if (f.type === 'ack') {
+        delete state.inFlight[key];
+        await ack(deps, { ...ref, via: 'push' });
+      } else if (f.extend !== undefined) {
+        const result = await nack(deps, { ...ref, extendSec: f.extend });
+        const held = state.inFlight[key];
+        if (held) held[1] = Date.parse(result.lease_until as string);
+      } else {
+        delete state.inFlight[key];
+        await nack(deps, ref);
+      }
+    } catch (error) {
+      if (!(error instanceof RelayError && error.code === 'not_found')) throw error;
       send(ws, {
         type: 'error',
         code: 'not_found',
-        message: `no current lease on message ${f.message_id} for ${agentId}`,
+        message: `no current lease on message ${f.message_id} for ${state.agentId}`,
         message_id: f.message_id,
       });
-    if (f.type === 'ack') {
-      const acked = await ackMessage(deps.db, ref);
-      delete state.inFlight[key];
-      if (acked) observe(deps, { kind: 'message.acked', agentId, messageId: key, ...acked, via: 'push' });
-      else missing();
-    } else if (f.extend !== undefined) {
-      const row = await extendLease(deps.db, ref, f.extend);
-      const held = state.inFlight[key];
-      if (row && held) held[1] = Date.parse(isoOrNull(row.lease_until) as string);
-      if (!row) missing();
-    } else {
-      const row = await releaseLease(deps.db, ref, 'Nacked');
-      delete state.inFlight[key];
-      if (!row) missing();
-      else {
-        const { status, attempts } = row;
-        observe(deps, {
-          kind: 'message.nacked',
-          agentId,
-          messageId: key,
-          reason: 'Nacked',
-          status,
-          attempts,
-        });
-      }
     }
     ws.serializeAttachment(state);
     await Promise.all(this.ctx.getWebSockets().map((socket) => this.pump(socket)));
@@ -150,21 +136,18 @@ export class InboxObject extends DurableObject<Env> {
     if (!state) return;
     const now = deps.clock.now();
     for (const [id, [, until]] of Object.entries(state.inFlight)) if (until <= now) delete state.inFlight[id];
-    while (Object.keys(state.inFlight).length < deps.config.wsMaxInFlight) {
-      const row = await leaseNext(deps.db, state.agentId, state.visibilityTimeoutSec);
-      if (!row) break;
-      const delivery = renderDelivery(row);
-      state.inFlight[row.id] = [delivery.lease_id, Date.parse(delivery.lease_until)];
-      send(ws, { type: 'message', message: delivery });
-      const { lease_until: leaseUntil, attempts } = delivery;
-      observe(deps, {
-        kind: 'message.leased',
+    const free = deps.config.wsMaxInFlight - Object.keys(state.inFlight).length;
+    if (free > 0) {
+      const leased = await lease(deps, {
         agentId: state.agentId,
-        messageId: row.id,
-        leaseUntil,
-        attempts,
+        visibilityTimeoutSec: state.visibilityTimeoutSec,
+        max: free,
         via: 'push',
       });
+      for (const delivery of leased) {
+        state.inFlight[delivery.id] = [delivery.lease_id, Date.parse(delivery.lease_until)];
+        send(ws, { type: 'message', message: delivery });
+      }
     }
     ws.serializeAttachment(state);
   }

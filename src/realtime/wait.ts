@@ -1,22 +1,20 @@
 import type { Deps } from '../deps.js';
-import type { DeliveryRow } from '../inbox/message-row.js';
-import { leaseNext } from '../inbox/pull.js';
 
 /** The longest long-poll a PULL may ask for. */
 export const MAX_WAIT_SEC = 20;
 
 /**
- * Long-poll PULL: leases at once if it can, else waits on the hub for the inbox to be notified
- * and tries again, until `waitSec` runs out or the client goes away. The database is asked once
- * per wake, never on a timer.
+ * Long-poll: tries at once, else waits on the hub for the inbox to be notified and tries again,
+ * until `waitSec` runs out or the client goes away. The database is asked once per wake, never
+ * on a timer. `attempt` answers undefined when there is nothing to take yet.
  */
-export async function leaseOrWait(
-  deps: Pick<Deps, 'db' | 'hub'>,
+export async function untilReady<T>(
+  deps: Pick<Deps, 'hub'>,
   agentId: string,
-  visibilityTimeoutSec: number,
   waitSec: number,
-  signal?: AbortSignal,
-): Promise<DeliveryRow | undefined> {
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   const deadline = Date.now() + waitSec * 1000;
   // Watching before the first look, so a SEND between that look and the wait is not missed.
   let woken = false;
@@ -29,8 +27,8 @@ export async function leaseOrWait(
     for (;;) {
       woken = false;
       if (signal?.aborted) return undefined;
-      const row = await leaseNext(deps.db, agentId, visibilityTimeoutSec);
-      if (row) return row;
+      const found = await attempt();
+      if (found !== undefined) return found;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       if (woken) continue;

@@ -18,7 +18,8 @@ const issueKey = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/api-keys',
   operationId: 'issueApiKey',
-  summary: 'Issue another API key (admin or self)',
+  tags: ['Keys'],
+  summary: 'Issue an API key',
   description:
     'An agent may issue keys of its calling credential’s tier; only the admin may choose another tier. ' +
     'Without `tier`, the admin’s key gets the agent’s tier.',
@@ -31,7 +32,8 @@ const revokeKey = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/api-keys/{key_id}',
   operationId: 'revokeApiKey',
-  summary: 'Revoke an API key (admin or self)',
+  tags: ['Keys'],
+  summary: 'Revoke an API key',
   description: 'Takes effect at once on this relay process and within 60 seconds on every other one.',
   security: credentials,
   request: {
@@ -49,7 +51,8 @@ const rotateSecret = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/hmac-secret',
   operationId: 'rotateHmacSecret',
-  summary: 'Replace the agent’s HMAC secret (admin or self)',
+  tags: ['Keys'],
+  summary: 'Replace the HMAC secret',
   description:
     'The new secret is shown once. The old one stops working at once on this relay process and within ' +
     '60 seconds on every other one; its signatures are refused from then on.',

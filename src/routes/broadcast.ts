@@ -8,8 +8,8 @@ import type { Deps } from '../deps.js';
 import { agentOf, envelopeSchema, parseTimestamp } from '../envelope.js';
 import { type ErrorCode, RelayError } from '../errors.js';
 import { BROADCAST_TO, storeCopies } from '../inbox/broadcast.js';
+import { announceSent } from '../inbox/operation.js';
 import { TIMESTAMP_WINDOW_MS } from '../inbox/send.js';
-import { observe } from '../observe/events.js';
 import { enforcePolicy, policySubject } from '../policy/evaluate.js';
 import { liveAgents } from '../realtime/sessions.js';
 import { credentials, json, jsonBody, pick } from './common.js';
@@ -32,7 +32,8 @@ const broadcast = createRoute({
   method: 'post',
   path: '/v1/broadcast',
   operationId: 'broadcastMessage',
-  summary: 'Send a copy to every live agent except the sender',
+  tags: ['Messages'],
+  summary: 'Broadcast a message to online agents',
   description:
     'Stores a durable copy of the envelope in the inbox of every agent with a live session (an unexpired ' +
     'session or an open WebSocket), the sender excepted. The policy is checked for each recipient: a recipient ' +
@@ -91,10 +92,9 @@ export function broadcastRoutes(deps: Deps) {
     copies.forEach(({ agentId, messageId, created }, i) => {
       messageIds[agentId] = messageId;
       if (!created) return;
-      deps.hub.notify(agentId);
-      const event = { kind: 'message.sent', messageId, from, to: agentId, type, subject } as const;
       const policy = admitted[i]?.policy ?? null;
-      observe(deps, { ...event, correlationId: correlation_id, policy, via: 'broadcast' }, requestId);
+      const sent = { messageId, from, to: agentId, type, subject, correlationId: correlation_id };
+      announceSent(deps, { ...sent, policy, via: 'broadcast', requestId });
     });
     return c.json({ recipients: copies.length, message_ids: messageIds, refused }, 201);
   });

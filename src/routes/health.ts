@@ -11,7 +11,8 @@ const health = createRoute({
   method: 'get',
   path: '/health',
   operationId: 'getHealth',
-  summary: 'Liveness and database reachability (no auth)',
+  tags: ['Health'],
+  summary: 'Check the relay and its database',
   security: [],
   responses: {
     200: json(Health, 'The relay and its database answer'),

@@ -4,13 +4,18 @@ import { requireInbox } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
 import { envelopeSchema } from '../envelope.js';
 import { inboxStats } from '../inbox/inspect.js';
-import { renderDelivery } from '../inbox/message-row.js';
-import { leaseNext } from '../inbox/pull.js';
-import { reclaimInbox } from '../inbox/sweep.js';
-import { observeExpiry, wakeReturned } from '../inbox/sweeper.js';
-import { observe } from '../observe/events.js';
-import { leaseOrWait, MAX_WAIT_SEC } from '../realtime/wait.js';
+import { leaseOne } from '../inbox/lease.js';
+import { reclaim as reclaimLeases } from '../inbox/sweeper.js';
+import { MAX_WAIT_SEC, untilReady } from '../realtime/wait.js';
 import { AgentParam, credentials, json, pick, secondsQuery } from './common.js';
+
+export const waitQuery = z.coerce
+  .number()
+  .int('wait must be a whole number of seconds')
+  .min(0)
+  .max(MAX_WAIT_SEC)
+  .default(0)
+  .openapi({ param: { name: 'wait', in: 'query' } });
 
 export const DeliverySchema = envelopeSchema
   .extend({
@@ -27,7 +32,8 @@ const pull = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/pull',
   operationId: 'pullMessage',
-  summary: 'Lease the oldest ready message (PULL)',
+  tags: ['Inbox'],
+  summary: 'Pull the next message',
   description:
     'Leases the oldest ready message for `visibility_timeout` seconds (default 30, at most 3600). ' +
     'Keep the returned `lease_id` and pass it to ACK, NACK and REPLY. With `wait` (seconds, at most 20) ' +
@@ -37,13 +43,7 @@ const pull = createRoute({
     params: AgentParam,
     query: z.object({
       visibility_timeout: secondsQuery('visibility_timeout', 3600).default(30),
-      wait: z.coerce
-        .number()
-        .int('wait must be a whole number of seconds')
-        .min(0)
-        .max(MAX_WAIT_SEC)
-        .default(0)
-        .openapi({ param: { name: 'wait', in: 'query' } }),
+      wait: waitQuery,
     }),
   },
   responses: {
@@ -66,7 +66,8 @@ const stats = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/inbox/stats',
   operationId: 'getInboxStats',
-  summary: 'Counts of an inbox’s messages by state',
+  tags: ['Inbox'],
+  summary: 'Count an inbox’s messages',
   security: credentials,
   request: { params: AgentParam },
   responses: { 200: json(StatsSchema, 'Counts'), ...pick(401, 403, 422, 429) },
@@ -76,7 +77,8 @@ const reclaim = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/inbox/reclaim',
   operationId: 'reclaimLeases',
-  summary: 'Return this inbox’s expired leases now',
+  tags: ['Inbox'],
+  summary: 'Reclaim expired leases',
   description: 'Expired leases go back to ready with one more attempt, or to dead once attempts run out.',
   security: credentials,
   request: { params: AgentParam },
@@ -87,37 +89,28 @@ const reclaim = createRoute({
 });
 
 export function inboxRoutes(deps: Deps) {
-  const { db } = deps;
   return new OpenAPIHono<AppEnv>()
     .openapi(pull, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
       const { visibility_timeout, wait } = c.req.valid('query');
-      const row =
-        wait === 0
-          ? await leaseNext(db, id, visibility_timeout)
-          : await leaseOrWait(deps, id, visibility_timeout, wait, c.req.raw.signal);
-      if (!row) return c.body(null, 204);
-      const delivery = renderDelivery(row);
-      const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
-      observe(
-        deps,
-        { kind: 'message.leased', agentId: id, messageId, leaseUntil, attempts, via: 'pull' },
-        c.get('requestId'),
-      );
-      return c.json(delivery, 200);
+      const request = {
+        agentId: id,
+        visibilityTimeoutSec: visibility_timeout,
+        requestId: c.get('requestId'),
+      };
+      const take = () => leaseOne(deps, { ...request, via: 'pull' });
+      const delivery = wait === 0 ? await take() : await untilReady(deps, id, wait, c.req.raw.signal, take);
+      return delivery ? c.json(delivery, 200) : c.body(null, 204);
     })
     .openapi(stats, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      return c.json(await inboxStats(db, id), 200);
+      return c.json(await inboxStats(deps.db, id), 200);
     })
     .openapi(reclaim, async (c) => {
       const { id } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const reclaimed = await reclaimInbox(db, id);
-      for (const m of reclaimed) observeExpiry(deps, m);
-      wakeReturned(deps, reclaimed);
-      return c.json({ reclaimed: reclaimed.length }, 200);
+      return c.json({ reclaimed: await reclaimLeases(deps, id) }, 200);
     });
 }

@@ -25,7 +25,8 @@ const register = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/keys',
   operationId: 'addSigningKey',
-  summary: 'Register an Ed25519 public key for envelope signatures (admin or self)',
+  tags: ['Keys'],
+  summary: 'Register a signing key',
   description:
     'An agent may hold several active keys, so a new one can be rolled out before the old is revoked. ' +
     'A kid is never reused, not even after its key is revoked.',
@@ -54,7 +55,8 @@ const revoke = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/keys/{kid}',
   operationId: 'revokeSigningKey',
-  summary: 'Revoke a signing key (admin or self)',
+  tags: ['Keys'],
+  summary: 'Revoke a signing key',
   description: 'Envelopes signed with it are refused from then on, on every relay process at once.',
   security: credentials,
   request: { params: AgentParam.extend({ kid: kid.openapi({ param: { name: 'kid', in: 'path' } }) }) },
@@ -79,7 +81,8 @@ const directory = createRoute({
   method: 'get',
   path: '/.well-known/agent-keys.json',
   operationId: 'getKeyDirectory',
-  summary: 'Every active signing key, as JWKs (no auth)',
+  tags: ['Keys'],
+  summary: 'List every active signing key',
   security: [],
   responses: { 200: json(Directory, 'Active keys by agent and kid') },
 });

@@ -1,18 +1,15 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
-import { actsFor, requireInbox, requireSend } from '../auth/principal.js';
-import { checkEnvelopeSignature } from '../auth/signing-keys.js';
-import { isoOrNull } from '../db/database.js';
+import { actsFor, requireInbox } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
 import { agentOf, envelopeSchema, messageId, text } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
+import { ack as ackOne } from '../inbox/ack.js';
 import { messageStatus } from '../inbox/inspect.js';
-import { replyToMessage } from '../inbox/reply.js';
-import { sendMessage } from '../inbox/send.js';
-import { ackMessage, extendLease, releaseLease } from '../inbox/settle.js';
-import { MESSAGE_STATES } from '../inbox/states.js';
-import { observe } from '../observe/events.js';
-import { enforcePolicy, policySubject } from '../policy/evaluate.js';
+import { nack as nackMessage } from '../inbox/nack.js';
+import { reply as replyTo } from '../inbox/reply.js';
+import { send as sendOne } from '../inbox/send.js';
+import { MESSAGE_STATES } from '../message-states.js';
 import {
   AgentParam,
   credentials,
@@ -33,7 +30,8 @@ const send = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages',
   operationId: 'sendMessage',
-  summary: 'Send a message to an agent’s inbox (SEND)',
+  tags: ['Messages'],
+  summary: 'Send a message',
   description:
     'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
     'A `signature` must verify under an active Ed25519 key of the sender, and a sender that requires signatures ' +
@@ -62,7 +60,8 @@ const ack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/ack',
   operationId: 'ackMessage',
-  summary: 'Acknowledge a leased message (ACK)',
+  tags: ['Messages'],
+  summary: 'Acknowledge a message',
   security: credentials,
   request: { params: MessageParams, query: z.object({ lease_id: leaseIdQuery }) },
   responses: {
@@ -75,7 +74,8 @@ const nack = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/nack',
   operationId: 'nackMessage',
-  summary: 'Give a leased message back, or extend its lease (NACK)',
+  tags: ['Messages'],
+  summary: 'Give a message back or extend its lease',
   description:
     'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
     'with one more attempt counted, or dead once attempts reach max_attempts.',
@@ -104,7 +104,8 @@ const reply = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/messages/{mid}/reply',
   operationId: 'replyToMessage',
-  summary: 'Answer a leased message and ack it (REPLY)',
+  tags: ['Messages'],
+  summary: 'Reply to a message',
   description:
     'Sends `task.result` (`{result}`) or `task.error` (`{error:{code,message}}`) to the original sender with the ' +
     'original’s correlation id (or its id), and acks the original, atomically.',
@@ -139,7 +140,8 @@ const status = createRoute({
   method: 'get',
   path: '/v1/messages/{mid}/status',
   operationId: 'getMessageStatus',
-  summary: 'A message’s delivery status',
+  tags: ['Messages'],
+  summary: 'Get a message’s status',
   description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
   security: credentials,
   request: { params: z.object({ mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }) }) },
@@ -147,144 +149,60 @@ const status = createRoute({
 });
 
 export function messageRoutes(deps: Deps) {
-  const { db, config, clock } = deps;
   return new OpenAPIHono<AppEnv>()
     .openapi(send, async (c) => {
       const to = c.req.valid('param').id;
       const envelope = c.req.valid('json');
-      requireSend(c.get('principal'), agentOf(envelope.from), to);
       if (agentOf(envelope.to) !== to) {
         throw new RelayError('validation_failed', `to: must be agent://${to}, the agent in the path`);
       }
-      const signedWith = await checkEnvelopeSignature(deps, envelope);
-      const requestId = c.get('requestId');
-      const from = agentOf(envelope.from);
-      const policy = await enforcePolicy(deps, policySubject(envelope), requestId);
-      const result = await sendMessage(db, {
+      const result = await sendOne(deps, {
         envelope,
+        principal: c.get('principal'),
         idempotencyKey: c.req.valid('header')['idempotency-key'],
-        maxAttempts: config.maxAttempts,
-        now: clock.now(),
-        signedWith,
+        requestId: c.get('requestId'),
       });
-      if (result.created) {
-        deps.hub.notify(to);
-        const { type, subject, correlation_id = null } = envelope;
-        const event = { kind: 'message.sent', messageId: result.messageId, from, to, type, subject } as const;
-        observe(deps, { ...event, correlationId: correlation_id, policy, via: 'send' }, requestId);
-      }
       return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
     })
     .openapi(ack, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const acked = await ackMessage(db, {
-        agentId: id,
-        messageId: mid,
-        leaseId: c.req.valid('query').lease_id,
-      });
-      if (!acked) throw notLeased(id, mid);
-      // A WebSocket holding this message in flight frees its slot.
-      deps.hub.notify(id);
-      observe(
-        deps,
-        { kind: 'message.acked', agentId: id, messageId: mid, ...acked, via: 'ack' },
-        c.get('requestId'),
-      );
+      const leaseId = c.req.valid('query').lease_id;
+      await ackOne(deps, { agentId: id, messageId: mid, leaseId, via: 'ack', requestId: c.get('requestId') });
       return c.json({ status: 'acked' as const }, 200);
     })
     .openapi(nack, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
       const { lease_id, extend, reason } = c.req.valid('query');
-      const ref = { agentId: id, messageId: mid, leaseId: lease_id };
-      const row =
-        extend === undefined
-          ? await releaseLease(db, ref, reason ?? 'Nacked')
-          : await extendLease(db, ref, extend);
-      if (!row) throw notLeased(id, mid);
-      if (row.status !== 'leased') deps.hub.notify(id);
-      const messageId = mid.toLowerCase();
-      observe(
-        deps,
-        extend === undefined
-          ? {
-              kind: 'message.nacked',
-              agentId: id,
-              messageId,
-              reason: reason ?? 'Nacked',
-              status: row.status,
-              attempts: row.attempts,
-            }
-          : {
-              kind: 'lease.extended',
-              agentId: id,
-              messageId,
-              leaseUntil: isoOrNull(row.lease_until) as string,
-            },
-        c.get('requestId'),
-      );
-      return c.json(
-        {
-          status: row.status,
-          attempts: row.attempts,
-          ...(row.lease_until === null ? {} : { lease_until: isoOrNull(row.lease_until) }),
-        },
-        200,
-      );
+      const result = await nackMessage(deps, {
+        agentId: id,
+        messageId: mid,
+        leaseId: lease_id,
+        extendSec: extend,
+        reason,
+        requestId: c.get('requestId'),
+      });
+      const { lease_until, ...rest } = result;
+      return c.json({ ...rest, ...(lease_until === null ? {} : { lease_until }) }, 200);
     })
     .openapi(reply, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const replied = await replyToMessage(db, {
+      const messageId = await replyTo(deps, {
         agentId: id,
         messageId: mid,
         leaseId: c.req.valid('query').lease_id,
         content: c.req.valid('json'),
         idempotencyKey: c.req.valid('header')['idempotency-key'],
-        maxAttempts: config.maxAttempts,
-        now: clock.now(),
+        requestId: c.get('requestId'),
       });
-      if (!replied.repeat) {
-        // The sender may be waiting for the answer; a socket of this inbox has a slot free.
-        deps.hub.notify(replied.to);
-        deps.hub.notify(id);
-        const requestId = c.get('requestId');
-        const { leaseSec, deliverySec } = replied;
-        observe(
-          deps,
-          {
-            kind: 'message.acked',
-            agentId: id,
-            messageId: mid.toLowerCase(),
-            leaseSec,
-            deliverySec,
-            via: 'reply',
-          },
-          requestId,
-        );
-        observe(
-          deps,
-          {
-            kind: 'message.sent',
-            messageId: replied.messageId,
-            from: id,
-            to: replied.to,
-            type: replied.type,
-            subject: replied.subject,
-            correlationId: replied.correlationId,
-            policy: null,
-            via: 'reply',
-          },
-          requestId,
-        );
-      }
-      return c.json({ message_id: replied.messageId }, 200);
+      return c.json({ message_id: messageId }, 200);
     })
     .openapi(status, async (c) => {
       const { mid } = c.req.valid('param');
       const principal = c.get('principal');
-      const found = await messageStatus(db, mid);
+      const found = await messageStatus(deps.db, mid);
       // Someone who is neither party learns nothing, not even that the id exists.
       if (!found || !(actsFor(principal, agentOf(found.from)) || actsFor(principal, agentOf(found.to)))) {
         throw notFound(`message ${mid}`);
@@ -292,6 +210,3 @@ export function messageRoutes(deps: Deps) {
       return c.json(found, 200);
     });
 }
-
-const notLeased = (agentId: string, mid: string) =>
-  notFound(`a current lease on message ${mid} for ${agentId} (it may have expired or been leased again)`);

@@ -13,7 +13,8 @@ const metrics = createRoute({
   method: 'get',
   path: '/metrics',
   operationId: 'getMetrics',
-  summary: 'Prometheus metrics (FR-37)',
+  tags: ['Health'],
+  summary: 'Read Prometheus metrics',
   description:
     'Counters, histograms and inbox gauges in the Prometheus text format. Open unless `METRICS_TOKEN` is set; ' +
     'then send `Authorization: Bearer <METRICS_TOKEN>`. Workers keep no metrics and answer 404.',

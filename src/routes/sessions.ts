@@ -25,7 +25,8 @@ const register = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/sessions',
   operationId: 'openSession',
-  summary: 'Register a session: the agent is online until it misses two heartbeats',
+  tags: ['Realtime'],
+  summary: 'Open a session',
   description:
     'Returns a new, unique `session_id`. Send a heartbeat every `heartbeat_interval_sec`; a session that ' +
     'misses two expires, and an agent without a live session (or open WebSocket) is offline and receives ' +
@@ -39,6 +40,7 @@ const heartbeat = createRoute({
   method: 'post',
   path: '/v1/agents/{id}/sessions/{sid}/heartbeat',
   operationId: 'heartbeatSession',
+  tags: ['Realtime'],
   summary: 'Keep a session alive',
   description: 'Moves `expires_at` to two heartbeat intervals from now. 404 once the session has expired.',
   security: credentials,
@@ -50,6 +52,7 @@ const deregister = createRoute({
   method: 'delete',
   path: '/v1/agents/{id}/sessions/{sid}',
   operationId: 'closeSession',
+  tags: ['Realtime'],
   summary: 'End a session',
   security: credentials,
   request: { params: SessionParams },

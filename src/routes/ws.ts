@@ -12,7 +12,8 @@ const socket = createRoute({
   method: 'get',
   path: '/v1/agents/{id}/ws',
   operationId: 'openWebSocket',
-  summary: 'Receive the inbox’s messages over a WebSocket',
+  tags: ['Realtime'],
+  summary: 'Receive messages over a WebSocket',
   description:
     'Upgrades to a WebSocket. The relay sends `{"type":"welcome","session_id"}`, then each message as ' +
     '`{"type":"message","message":<as PULL>}`, leased for `visibility_timeout` seconds, and `{"type":"ping"}` ' +

@@ -56,6 +56,7 @@ export async function startTestRelay(
   const deps = createDeps({
     config,
     db: database.db,
+    run: database.run,
     logger: options.logger ?? silentLogger,
     policy: options.policy === undefined ? defaultPolicy() : parsePolicy(options.policy),
     // Its own clock, so a test may move time for this relay alone.

@@ -1,0 +1,91 @@
+import { statement } from '../db/statements.js';
+import { observe } from '../observe/events.js';
+import { DELIVERY_COLUMNS, type Delivery, type DeliveryRow, renderDelivery } from './message-row.js';
+import type { InboxDeps, Origin } from './operation.js';
+
+export interface LeaseRequest extends Origin {
+  agentId: string;
+  visibilityTimeoutSec: number;
+  /** How many messages at most (PULL: 1; PULL batch: up to 100; a WebSocket: its free slots). */
+  max: number;
+  via: 'pull' | 'push';
+}
+
+/**
+ * Leases the oldest ready messages of an inbox, in one statement.
+ *
+ * "Ready" includes a lease that has run out but not yet been swept: that delivery counts as an
+ * attempt here, exactly as the sweep would count it, so correctness never depends on how often
+ * the sweep runs. An expired lease on its last attempt is left for the sweep to bury.
+ * SKIP LOCKED lets concurrent pullers pass over rows another transaction is leasing, so each
+ * gets different messages and none waits.
+ */
+const LEASE = statement(
+  'admp_lease',
+  `update message m set
+     status = 'leased',
+     attempts = m.attempts + (m.status = 'leased')::int,
+     last_error = case when m.status = 'leased' then 'Lease expired' else m.last_error end,
+     lease_id = gen_random_uuid(),
+     leased_at = now(),
+     lease_until = now() + make_interval(secs => $2)
+   from (
+     select id from message
+     where to_agent_id = $1
+       and status in ('delivered', 'leased')
+       and (status = 'delivered' or (lease_until < now() and attempts + 1 < max_attempts))
+       and expires_at > now()
+     order by seq
+     limit $3
+     for update skip locked
+   ) next
+   where m.id = next.id
+   returning m.seq, ${DELIVERY_COLUMNS}`,
+  { durable: false },
+);
+
+/** Leases up to `max` messages, oldest first, and records each as leased. */
+export async function lease(deps: InboxDeps, request: LeaseRequest): Promise<Delivery[]> {
+  const rows = await deps.run<DeliveryRow & { seq: string | number }>(LEASE, [
+    request.agentId,
+    request.visibilityTimeoutSec,
+    request.max,
+  ]);
+  rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+  return rows.map((row) => leased(deps, request, row));
+}
+
+/**
+ * PULL of one message. Concurrent PULLs of one inbox (with one visibility timeout) go to the
+ * database as one lease of as many messages as there are callers, handed out oldest first in
+ * the order the callers came.
+ */
+export async function leaseOne(
+  deps: InboxDeps,
+  request: Omit<LeaseRequest, 'max'>,
+): Promise<Delivery | undefined> {
+  const lane = `lease\n${request.agentId}\n${request.visibilityTimeoutSec}`;
+  return deps.groupCommit.submit(lane, request, async (callers) => {
+    const rows = await deps.run<DeliveryRow & { seq: string | number }>(LEASE, [
+      request.agentId,
+      request.visibilityTimeoutSec,
+      callers.length,
+    ]);
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return callers.map((caller, i) => {
+      const row = rows[i];
+      return { ok: true, value: row && leased(deps, caller, row) };
+    });
+  });
+}
+
+function leased(deps: InboxDeps, origin: Omit<LeaseRequest, 'max'>, row: DeliveryRow): Delivery {
+  const delivery = renderDelivery(row);
+  const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
+  observe(
+    deps,
+    { kind: 'message.leased', agentId: origin.agentId, messageId, leaseUntil, attempts, via: origin.via },
+    origin.requestId,
+  );
+  return delivery;
+}
