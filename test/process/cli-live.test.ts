@@ -91,8 +91,25 @@ describe('tail', () => {
   });
 });
 
-describe('batches', () => {
+// Each test runs several `admp` processes: more time than the default on a busy machine.
+describe('batches', { timeout: 120_000 }, () => {
+  // An inbox of their own, so that nothing another test left behind shows up here.
+  let carol: { id: string; apiKey: string };
+  beforeAll(async () => {
+    carol = await registerAgent(relay.url, 'live.carol');
+  });
   const asAlice = () => ({ ADMP_AGENT_ID: alice.id, ADMP_API_KEY: alice.apiKey });
+  const asCarol = () => ({ ADMP_AGENT_ID: carol.id, ADMP_API_KEY: carol.apiKey });
+  const carolStats = async () =>
+    (await request(relay.url, 'GET', `/v1/agents/${carol.id}/inbox/stats`, carol.apiKey)).body;
+  async function sendCarol(subject: string) {
+    const r = await request(relay.url, 'POST', `/v1/agents/${carol.id}/messages`, alice.apiKey, {
+      ...envelope(alice.id, carol.id),
+      subject,
+    });
+    expect(r.status).toBe(201);
+    return r.body.message_id as string;
+  }
   const lines = (text: string) =>
     text
       .trim()
@@ -101,9 +118,9 @@ describe('batches', () => {
 
   it('send --batch sends JSON lines from stdin in one request, and an unknown recipient fails alone', async () => {
     const input = [
-      { to: bob.id, subject: 'b1', body: { n: 1 } },
+      { to: carol.id, subject: 'b1', body: { n: 1 } },
       { to: 'agent://live.nobody', subject: 'lost' },
-      { to: bob.id, subject: 'b2', type: 'event' },
+      { to: carol.id, subject: 'b2', type: 'event' },
     ]
       .map((l) => JSON.stringify(l))
       .join('\n');
@@ -115,7 +132,7 @@ describe('batches', () => {
     expect(b2.status).toBe('delivered');
     expect(run.stderr).toMatch(/^admp: sent 2 of 3; 1 failed \(first: not_found: /m);
 
-    const pulled = await admp(['pull', '--max', '10', '--visibility-timeout', '60'], asBob());
+    const pulled = await admp(['pull', '--max', '10', '--visibility-timeout', '60'], asCarol());
     const messages = lines(pulled.stdout);
     expect(messages.map((m) => [m.id, m.subject, m.type])).toEqual([
       [b1.message_id, 'b1', 'task.request'],
@@ -123,41 +140,41 @@ describe('batches', () => {
     ]);
     expect(messages[0]).toMatchObject({ from: `agent://${alice.id}`, body: { n: 1 }, status: 'leased' });
     writeFileSync(join(dir, 'work.ndjson'), pulled.stdout);
-    const acked = await admp(['ack', '--batch', 'work.ndjson'], asBob());
+    const acked = await admp(['ack', '--batch', 'work.ndjson'], asCarol());
     expect([acked.code, acked.stderr]).toEqual([0, 'acked 2\n']);
     expect(lines(acked.stdout).map((r) => r.status)).toEqual(['acked', 'acked']);
-    expect(await stats()).toMatchObject({ ready: 0, leased: 0 });
+    expect(await carolStats()).toMatchObject({ ready: 0, leased: 0 });
   });
 
   it('pull --max leases at most n oldest first, and ack --batch fails a stale lease alone', async () => {
-    const ids = [await send('p1'), await send('p2'), await send('p3')];
-    const first = await admp(['pull', '--max', '2'], asBob());
+    const ids = [await sendCarol('p1'), await sendCarol('p2'), await sendCarol('p3')];
+    const first = await admp(['pull', '--max', '2'], asCarol());
     const leased = lines(first.stdout);
     expect(leased.map((m) => m.id)).toEqual(ids.slice(0, 2));
     // p1 goes back and is leased again: the lease_id in `first` is stale from then on.
-    await request(relay.url, 'POST', `/v1/agents/${bob.id}/messages/${ids[0]}/nack`, bob.apiKey);
-    const rest = lines((await admp(['pull', '--max', '5'], asBob())).stdout);
+    await request(relay.url, 'POST', `/v1/agents/${carol.id}/messages/${ids[0]}/nack`, carol.apiKey);
+    const rest = lines((await admp(['pull', '--max', '5'], asCarol())).stdout);
     expect(rest.map((m) => m.id)).toEqual([ids[0], ids[2]]);
 
-    const acked = await admp(['ack', '--batch', '-'], asBob(), first.stdout);
+    const acked = await admp(['ack', '--batch', '-'], asCarol(), first.stdout);
     expect(acked.code).toBe(1);
     const [stale, ok] = lines(acked.stdout);
     expect(stale).toMatchObject({ message_id: ids[0], error: { code: 'not_found' } });
     expect(ok).toEqual({ message_id: ids[1], status: 'acked' });
     const refs = rest.map((m) => JSON.stringify({ message_id: m.id, lease_id: m.lease_id })).join('\n');
-    expect((await admp(['ack', '--batch', '-'], asBob(), refs)).code).toBe(0);
+    expect((await admp(['ack', '--batch', '-'], asCarol(), refs)).code).toBe(0);
 
-    const empty = await admp(['pull', '--max', '3'], asBob());
+    const empty = await admp(['pull', '--max', '3'], asCarol());
     expect([empty.code, empty.stdout, empty.stderr]).toEqual([0, '', 'inbox empty\n']);
-    expect(await stats()).toMatchObject({ ready: 0, leased: 0 });
+    expect(await carolStats()).toMatchObject({ ready: 0, leased: 0 });
   });
 
   it('refuses a line that is not a JSON object, naming it, with exit 2', async () => {
-    const run = await admp(['send', '--batch', '-'], asAlice(), `{"to":"${bob.id}","subject":"a"}\n[1]\n`);
+    const run = await admp(['send', '--batch', '-'], asAlice(), `{"to":"${carol.id}","subject":"a"}\n[1]\n`);
     expect([run.code, run.stderr]).toEqual([2, 'admp: stdin line 2: must be a JSON object\n']);
-    const noLease = await admp(['ack', '--batch', '-'], asBob(), `{"id":"${crypto.randomUUID()}"}\n`);
+    const noLease = await admp(['ack', '--batch', '-'], asCarol(), `{"id":"${crypto.randomUUID()}"}\n`);
     expect([noLease.code, noLease.stderr]).toEqual([2, 'admp: stdin line 1: no lease_id\n']);
-    const both = await admp(['ack', 'some-id', '--batch', '-'], asBob(), '');
+    const both = await admp(['ack', 'some-id', '--batch', '-'], asCarol(), '');
     expect(both.code).toBe(2);
   });
 });
