@@ -1,4 +1,6 @@
 import { type Credentials, pickCredentials } from './auth.js';
+import { postAckBatch, postPullBatch, postSendBatch } from './batch.js';
+import { envelopeOf } from './envelope.js';
 import { ValidationError } from './errors.js';
 import { newIdempotencyKey } from './idempotency.js';
 import { consumeMessages, type MessagesOptions } from './messages.js';
@@ -15,6 +17,9 @@ import {
 } from './subscription.js';
 import { Transport } from './transport.js';
 import type {
+  AckBatchResult,
+  AckRef,
+  BatchItem,
   Envelope,
   InboxStats,
   Message,
@@ -22,8 +27,10 @@ import type {
   MessageStatus,
   NackOptions,
   NackResult,
+  PullBatchOptions,
   PullOptions,
   ReplyOptions,
+  SendBatchResult,
   SendOptions,
   WaitOptions,
 } from './types.js';
@@ -99,27 +106,10 @@ export class ADMPClient {
    * const id = await client.send({ to: 'agent://storage.pg', type: 'task.request', subject: 'create_user', body: { email: 'a@example.com' } });
    */
   async send(options: SendOptions): Promise<string> {
-    const to = bareId(options.to);
-    const envelope: Envelope = {
-      version: '1.0',
-      id: options.id ?? crypto.randomUUID(),
-      type: options.type,
-      from: `agent://${this.agentId}`,
-      to: `agent://${to}`,
-      subject: options.subject,
-      body: options.body,
-      timestamp: new Date().toISOString(),
-    };
-    if (options.correlationId !== undefined) envelope.correlation_id = options.correlationId;
-    if (options.headers !== undefined) envelope.headers = options.headers;
-    if (options.ttlSec !== undefined) envelope.ttl_sec = options.ttlSec;
-    if (this.#signing) {
-      const { key, kid } = await this.#signing;
-      envelope.signature = await signEnvelope(envelope, key, kid);
-    }
+    const envelope = await this.#envelope(options);
     const answer = await this.transport.request<{ message_id: string }>(
       'POST',
-      `/v1/agents/${enc(to)}/messages`,
+      `/v1/agents/${enc(bareId(options.to))}/messages`,
       {
         body: envelope,
         headers: { 'idempotency-key': options.idempotencyKey ?? newIdempotencyKey() },
@@ -128,6 +118,31 @@ export class ADMPClient {
     const id = answer.body?.message_id ?? envelope.id;
     this.#replies.sent(id, options.correlationId);
     return id;
+  }
+
+  /**
+   * Sends up to 100 messages, to any recipients, in one request, and returns one result per item
+   * in order: `{ messageId }`, or `{ messageId, error }` when the relay refused that item (the
+   * APIError a single `send()` would have thrown: NotFoundError for an unknown recipient,
+   * PermissionDeniedError for a policy, …). Item failures are returned, never thrown; only a
+   * failure of the whole request throws (credentials, more than 100 items, over 5 MiB). Not a
+   * transaction. Retries resend the same envelopes, whose ids make them safe to repeat.
+   *
+   * @example
+   * const results = await client.sendBatch([
+   *   { to: 'billing', type: 'event', subject: 'order_paid', body: { order: 1 } },
+   *   { to: 'shipping', type: 'task.request', subject: 'ship', body: { order: 1 } },
+   * ]);
+   * for (const r of results) if (r.error) console.error(r.messageId, r.error.code, r.error.message);
+   */
+  async sendBatch(items: BatchItem[]): Promise<SendBatchResult[]> {
+    if (items.length === 0) return [];
+    const envelopes = await Promise.all(items.map((item) => this.#envelope(item)));
+    const results = await postSendBatch(this.transport, envelopes);
+    results.forEach((r, i) => {
+      if (!r.error) this.#replies.sent(r.messageId, items[i]?.correlationId);
+    });
+    return results;
   }
 
   /**
@@ -165,6 +180,37 @@ export class ADMPClient {
     const { id, leaseId } = refOf(message);
     await this.transport.request('POST', settlePath(this.agentId, id, 'ack', leaseId));
     this.#markSettled(id);
+  }
+
+  /**
+   * Leases up to `maxMessages` (1–100, default 10) ready messages of this inbox, oldest first;
+   * an empty array when there are none (after waiting up to `wait` seconds for the first).
+   * Settle each one, or all at once with `ackBatch`.
+   *
+   * @example
+   * const batch = await client.pullBatch({ maxMessages: 50, visibilityTimeout: 120, wait: 20 });
+   * for (const msg of batch) await handle(msg.body);
+   * await client.ackBatch(batch);
+   */
+  pullBatch(options: PullBatchOptions & { signal?: AbortSignal } = {}): Promise<Message[]> {
+    return postPullBatch(this.transport, this.agentId, options);
+  }
+
+  /**
+   * Acknowledges up to 100 leased messages in one request and returns one result per item in
+   * order: `{ messageId, status: 'acked' }`, or `{ messageId, error }` (a NotFoundError when that
+   * lease ran out or went to another worker). Item failures are returned, never thrown. Pass the
+   * leased messages themselves, or `{ message_id, lease_id }`: each names the lease you hold.
+   *
+   * @example
+   * const results = await client.ackBatch(await client.pullBatch({ maxMessages: 20 }));
+   * const lost = results.filter((r) => r.error).map((r) => r.messageId);
+   */
+  async ackBatch(messages: AckRef[]): Promise<AckBatchResult[]> {
+    if (messages.length === 0) return [];
+    const results = await postAckBatch(this.transport, this.agentId, messages);
+    for (const r of results) if (!r.error) this.#markSettled(r.messageId);
+    return results;
   }
 
   /**
@@ -291,6 +337,16 @@ export class ADMPClient {
       this.#handled.delete(id);
       return settled;
     };
+  }
+
+  /** The envelope of one send, signed when the client has a signing key. */
+  async #envelope(options: BatchItem): Promise<Envelope> {
+    const envelope = envelopeOf(this.agentId, options);
+    if (this.#signing) {
+      const { key, kid } = await this.#signing;
+      envelope.signature = await signEnvelope(envelope, key, kid);
+    }
+    return envelope;
   }
 
   #markSettled(id: string): void {

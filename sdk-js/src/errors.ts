@@ -43,6 +43,17 @@ export class APIError extends Error {
     this.requestId = init.requestId;
     this.body = init.body;
   }
+
+  /** What `JSON.stringify` shows of it (an Error's own fields are not enumerable). */
+  toJSON(): { name: string; status: number | undefined; code: string; message: string; requestId?: string } {
+    return {
+      name: this.name,
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
+    };
+  }
 }
 
 /**
@@ -140,4 +151,38 @@ export function errorFor(init: APIErrorInit & { retryAfterMs?: number }): APIErr
     default:
       return new APIError(init);
   }
+}
+
+// A batch item's error carries only the relay's code; its status is the one the single operation
+// would have answered with (SPEC: Errors), so the item's error is the class that operation throws.
+const STATUS_OF_CODE: Record<string, number> = {
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  sender_mismatch: 403,
+  policy_denied: 403,
+  invalid_signature: 403,
+  not_found: 404,
+  id_conflict: 409,
+  invalid_state: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  validation_failed: 422,
+  ttl_too_long: 422,
+  timestamp_window_exceeded: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+/** The error of one failed item of a batch, as the class its single operation would have thrown. */
+export function itemError(error: { code?: unknown; message?: unknown; status?: unknown }): APIError {
+  const code = typeof error.code === 'string' ? error.code : 'item_failed';
+  const status = typeof error.status === 'number' ? error.status : STATUS_OF_CODE[code];
+  return errorFor({
+    ...(status === undefined ? {} : { status }),
+    code,
+    message: typeof error.message === 'string' ? error.message : code,
+    body: { error },
+  });
 }

@@ -1,3 +1,5 @@
+import type { APIError } from './errors.js';
+
 // Wire shapes keep the relay's field names (correlation_id, lease_id, …); options are camelCase.
 
 /** The four envelope types of ADMP v1.0. */
@@ -98,6 +100,11 @@ export interface SendOptions {
   idempotencyKey?: string;
   /** The envelope id; defaults to a random UUID. */
   id?: string;
+  /**
+   * The envelope timestamp (ISO 8601 with an offset); defaults to now. Give `id` and `timestamp`
+   * together to make a later resend of the same message byte-identical, so the relay recognises it.
+   */
+  timestamp?: string;
 }
 
 /** Options of `pull()`. */
@@ -125,3 +132,32 @@ export interface WaitOptions {
 
 /** A message or its id; with a message, its `lease_id` is passed along. */
 export type MessageRef = string | (Pick<Message, 'id'> & Partial<Pick<Message, 'lease_id'>>);
+
+/** One message of `sendBatch()`: what `send()` takes, minus the per-SEND idempotency key. */
+export type BatchItem = Omit<SendOptions, 'idempotencyKey'>;
+
+/**
+ * One envelope's outcome in `sendBatch()`, in request order: `{ messageId }` when it was stored, or
+ * `{ messageId, error }` when it was refused (`messageId` is then the envelope's id). `error` is the APIError subclass a single `send()`
+ * would have thrown (e.g. NotFoundError for an unknown recipient), returned, never thrown.
+ */
+export type SendBatchResult =
+  | { messageId: string; error?: undefined }
+  | { messageId: string; error: APIError };
+
+/**
+ * One ACK's outcome in `ackBatch()`, in request order: `{ messageId, status: 'acked' }`, or
+ * `{ messageId, error }` (a NotFoundError when the lease is no longer yours).
+ */
+export type AckBatchResult =
+  | { messageId: string; status: 'acked'; error?: undefined }
+  | { messageId: string; status?: undefined; error: APIError };
+
+/** What `ackBatch()` takes per item: a leased message, or `{ message_id, lease_id }` as the wire has it. */
+export type AckRef = Pick<Message, 'id' | 'lease_id'> | { message_id: string; lease_id: string };
+
+/** Options of `pullBatch()`. */
+export interface PullBatchOptions extends PullOptions {
+  /** At most this many messages (1–100, default 10). */
+  maxMessages?: number;
+}

@@ -1,4 +1,4 @@
-/** `admp tail`, `keys`, `policy check` and `serve` run as processes. */
+/** `admp tail`, batches, `keys`, `policy check` and `serve` run as processes. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,8 +38,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const admp = (args: string[], env: Record<string, string> = {}) =>
-  runAdmp(args, { ADMP_URL: relay.url, ...env }, dir);
+const admp = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
+  runAdmp(args, { ADMP_URL: relay.url, ...env }, dir, stdin);
 const asBob = () => ({ ADMP_AGENT_ID: bob.id, ADMP_API_KEY: bob.apiKey });
 
 async function send(subject: string) {
@@ -88,6 +88,94 @@ describe('tail', () => {
     const run = await admp(['tail'], { ADMP_AGENT_ID: bob.id, ADMP_API_KEY: 'admp_0000000000000000_nope' });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^admp: .*HTTP 401/m);
+  });
+});
+
+// Each test runs several `admp` processes: more time than the default on a busy machine.
+describe('batches', { timeout: 120_000 }, () => {
+  // An inbox of their own, so that nothing another test left behind shows up here.
+  let carol: { id: string; apiKey: string };
+  beforeAll(async () => {
+    carol = await registerAgent(relay.url, 'live.carol');
+  });
+  const asAlice = () => ({ ADMP_AGENT_ID: alice.id, ADMP_API_KEY: alice.apiKey });
+  const asCarol = () => ({ ADMP_AGENT_ID: carol.id, ADMP_API_KEY: carol.apiKey });
+  const carolStats = async () =>
+    (await request(relay.url, 'GET', `/v1/agents/${carol.id}/inbox/stats`, carol.apiKey)).body;
+  async function sendCarol(subject: string) {
+    const r = await request(relay.url, 'POST', `/v1/agents/${carol.id}/messages`, alice.apiKey, {
+      ...envelope(alice.id, carol.id),
+      subject,
+    });
+    expect(r.status).toBe(201);
+    return r.body.message_id as string;
+  }
+  const lines = (text: string) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+
+  it('send --batch sends JSON lines from stdin in one request, and an unknown recipient fails alone', async () => {
+    const input = [
+      { to: carol.id, subject: 'b1', body: { n: 1 } },
+      { to: 'agent://live.nobody', subject: 'lost' },
+      { to: carol.id, subject: 'b2', type: 'event' },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const run = await admp(['send', '--batch', '-'], asAlice(), `${input}\n`);
+    expect(run.code).toBe(1);
+    const [b1, lost, b2] = lines(run.stdout);
+    expect(b1).toEqual({ message_id: expect.any(String), status: 'delivered' });
+    expect(lost.error.code).toBe('not_found');
+    expect(b2.status).toBe('delivered');
+    expect(run.stderr).toMatch(/^admp: sent 2 of 3; 1 failed \(first: not_found: /m);
+
+    const pulled = await admp(['pull', '--max', '10', '--visibility-timeout', '60'], asCarol());
+    const messages = lines(pulled.stdout);
+    expect(messages.map((m) => [m.id, m.subject, m.type])).toEqual([
+      [b1.message_id, 'b1', 'task.request'],
+      [b2.message_id, 'b2', 'event'],
+    ]);
+    expect(messages[0]).toMatchObject({ from: `agent://${alice.id}`, body: { n: 1 }, status: 'leased' });
+    writeFileSync(join(dir, 'work.ndjson'), pulled.stdout);
+    const acked = await admp(['ack', '--batch', 'work.ndjson'], asCarol());
+    expect([acked.code, acked.stderr]).toEqual([0, 'acked 2\n']);
+    expect(lines(acked.stdout).map((r) => r.status)).toEqual(['acked', 'acked']);
+    expect(await carolStats()).toMatchObject({ ready: 0, leased: 0 });
+  });
+
+  it('pull --max leases at most n oldest first, and ack --batch fails a stale lease alone', async () => {
+    const ids = [await sendCarol('p1'), await sendCarol('p2'), await sendCarol('p3')];
+    const first = await admp(['pull', '--max', '2'], asCarol());
+    const leased = lines(first.stdout);
+    expect(leased.map((m) => m.id)).toEqual(ids.slice(0, 2));
+    // p1 goes back and is leased again: the lease_id in `first` is stale from then on.
+    await request(relay.url, 'POST', `/v1/agents/${carol.id}/messages/${ids[0]}/nack`, carol.apiKey);
+    const rest = lines((await admp(['pull', '--max', '5'], asCarol())).stdout);
+    expect(rest.map((m) => m.id)).toEqual([ids[0], ids[2]]);
+
+    const acked = await admp(['ack', '--batch', '-'], asCarol(), first.stdout);
+    expect(acked.code).toBe(1);
+    const [stale, ok] = lines(acked.stdout);
+    expect(stale).toMatchObject({ message_id: ids[0], error: { code: 'not_found' } });
+    expect(ok).toEqual({ message_id: ids[1], status: 'acked' });
+    const refs = rest.map((m) => JSON.stringify({ message_id: m.id, lease_id: m.lease_id })).join('\n');
+    expect((await admp(['ack', '--batch', '-'], asCarol(), refs)).code).toBe(0);
+
+    const empty = await admp(['pull', '--max', '3'], asCarol());
+    expect([empty.code, empty.stdout, empty.stderr]).toEqual([0, '', 'inbox empty\n']);
+    expect(await carolStats()).toMatchObject({ ready: 0, leased: 0 });
+  });
+
+  it('refuses a line that is not a JSON object, naming it, with exit 2', async () => {
+    const run = await admp(['send', '--batch', '-'], asAlice(), `{"to":"${carol.id}","subject":"a"}\n[1]\n`);
+    expect([run.code, run.stderr]).toEqual([2, 'admp: stdin line 2: must be a JSON object\n']);
+    const noLease = await admp(['ack', '--batch', '-'], asCarol(), `{"id":"${crypto.randomUUID()}"}\n`);
+    expect([noLease.code, noLease.stderr]).toEqual([2, 'admp: stdin line 1: no lease_id\n']);
+    const both = await admp(['ack', 'some-id', '--batch', '-'], asCarol(), '');
+    expect(both.code).toBe(2);
   });
 });
 

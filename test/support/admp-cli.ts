@@ -10,10 +10,18 @@ export interface Run {
   stderr: string;
 }
 
-/** `admp …args` in `cwd` with only PATH and `env`: never the runner's own ADMP_* variables. */
-export function runAdmp(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+/**
+ * `admp …args` in `cwd` with only PATH and `env`: never the runner's own ADMP_* variables.
+ * `stdin`, when given, is written to the command's standard input.
+ */
+export function runAdmp(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  stdin?: string,
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
@@ -22,5 +30,6 @@ export function runAdmp(args: string[], env: Record<string, string>, cwd: string
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
       },
     );
+    if (stdin !== undefined) child.stdin?.end(stdin);
   });
 }

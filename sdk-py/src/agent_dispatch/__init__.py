@@ -18,7 +18,19 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .models import Envelope, InboxStats, Message, MessageStatus, NackResult, ReplyError, Signature
+from .models import (
+    AckBatchResult,
+    BatchItem,
+    BatchItemError,
+    Envelope,
+    InboxStats,
+    Message,
+    MessageStatus,
+    NackResult,
+    ReplyError,
+    SendBatchResult,
+    Signature,
+)
 from .realtime import Subscription
 from .signing import base_string, public_key_b64, sign_envelope, verify_envelope
 from .stream import MessageStream
@@ -30,7 +42,10 @@ __all__ = [
     "ADMPClientSync",
     "APIConnectionError",
     "APIError",
+    "AckBatchResult",
     "AuthenticationError",
+    "BatchItem",
+    "BatchItemError",
     "ConflictError",
     "Envelope",
     "InboxStats",
@@ -42,6 +57,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ReplyError",
+    "SendBatchResult",
     "Signature",
     "Subscription",
     "SyncMessageStream",

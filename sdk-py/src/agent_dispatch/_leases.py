@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from datetime import datetime, timezone
-from typing import Deque, Optional
+from typing import Any, Deque, List, Mapping, Optional, Tuple, Union
 
 from .models import Message
+
+LeaseRef = Union[Message, str, Mapping[str, Any]]
+"""A message, its id, or ``{"message_id": …, "lease_id": …}`` as the relay names a lease."""
 
 _MAX_TRACKED = 10_000
 
@@ -37,6 +40,16 @@ class LeaseBook:
         """The lease id this client was given for ``message_id``, if it still knows it."""
         return self._leases.get(message_id)
 
+    def ref_of(self, ref: LeaseRef) -> Tuple[str, Optional[str]]:
+        """``(message_id, lease_id)`` of a message, an id (the lease remembered for it) or a wire ref."""
+        if isinstance(ref, Message):
+            return ref.id, ref.lease_id or self.lease_for(ref.id)
+        if isinstance(ref, str):
+            return ref, self.lease_for(ref)
+        message_id = str(ref["message_id"])
+        lease_id = ref.get("lease_id")
+        return message_id, str(lease_id) if lease_id else self.lease_for(message_id)
+
     def forget(self, message_id: str) -> None:
         """Drop a settled message's lease."""
         self._leases.pop(message_id, None)
@@ -56,6 +69,16 @@ class LeaseBook:
             if _lease_running(message, now):
                 return message
         return None
+
+    def take_held_up_to(self, count: int) -> List[Message]:
+        """Return up to ``count`` held messages whose lease is still running, oldest first."""
+        taken: List[Message] = []
+        while len(taken) < count:
+            message = self.take_held()
+            if message is None:
+                break
+            taken.append(message)
+        return taken
 
 
 def _lease_running(message: Message, now: datetime) -> bool:

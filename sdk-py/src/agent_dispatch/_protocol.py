@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -33,6 +33,8 @@ class PreparedRequest:
     body: bytes = b""
     headers: Dict[str, str] = field(default_factory=dict)
     timeout: Optional[float] = None
+    # A batch's message ids in request order, to pair with the relay's results.
+    item_ids: Tuple[str, ...] = ()
 
 
 class ClientCore:
@@ -95,7 +97,42 @@ class ClientCore:
 
     def message_path(self, message_id: str, action: str, query: Mapping[str, Any]) -> str:
         """The path of ``/v1/agents/{id}/messages/{mid}/{action}`` with a query."""
-        return _with_query(self.inbox(f"/messages/{quote(message_id, safe='')}/{action}"), query)
+        return with_query(self.inbox(f"/messages/{quote(message_id, safe='')}/{action}"), query)
+
+
+def build_envelope(
+    core: ClientCore,
+    to: str,
+    type: str,
+    subject: str,
+    body: Mapping[str, Any],
+    *,
+    correlation_id: Optional[str] = None,
+    headers: Optional[Mapping[str, Any]] = None,
+    ttl_sec: Optional[int] = None,
+    message_id: Optional[str] = None,
+    timestamp: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Build one envelope: a fresh id and timestamp unless given, signed when the client has a key."""
+    envelope: Dict[str, Any] = {
+        "version": "1.0",
+        "id": message_id or str(uuid.uuid4()),
+        "type": type,
+        "from": agent_uri(core.agent_id),
+        "to": agent_uri(to),
+        "subject": subject,
+        "body": dict(body),
+        "timestamp": timestamp or now_iso(),
+    }
+    if correlation_id is not None:
+        envelope["correlation_id"] = correlation_id
+    if headers is not None:
+        envelope["headers"] = dict(headers)
+    if ttl_sec is not None:
+        envelope["ttl_sec"] = ttl_sec
+    if core.signing_key is not None and core.kid is not None:
+        envelope["signature"] = sign_envelope(envelope, core.signing_key, core.kid).model_dump()
+    return envelope
 
 
 def build_send(
@@ -114,28 +151,13 @@ def build_send(
 
     The body bytes and the ``Idempotency-Key`` are fixed here, so every retry repeats them exactly.
     """
-    envelope: Dict[str, Any] = {
-        "version": "1.0",
-        "id": str(uuid.uuid4()),
-        "type": type,
-        "from": agent_uri(core.agent_id),
-        "to": agent_uri(to),
-        "subject": subject,
-        "body": dict(body),
-        "timestamp": now_iso(),
-    }
-    if correlation_id is not None:
-        envelope["correlation_id"] = correlation_id
-    if headers is not None:
-        envelope["headers"] = dict(headers)
-    if ttl_sec is not None:
-        envelope["ttl_sec"] = ttl_sec
-    if core.signing_key is not None and core.kid is not None:
-        envelope["signature"] = sign_envelope(envelope, core.signing_key, core.kid).model_dump()
+    envelope = build_envelope(
+        core, to, type, subject, body, correlation_id=correlation_id, headers=headers, ttl_sec=ttl_sec
+    )
     return PreparedRequest(
         method="POST",
         path=f"/v1/agents/{quote(agent_id_of(to), safe='')}/messages",
-        body=_json_bytes(envelope),
+        body=json_bytes(envelope),
         headers={
             "Content-Type": "application/json",
             "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
@@ -149,7 +171,7 @@ def build_pull(core: ClientCore, lease_duration: int, wait: float) -> PreparedRe
     if wait > 0:
         query["wait"] = int(wait) if float(wait).is_integer() else wait
     timeout = max(core.timeout, wait + 10) if wait > 0 else None
-    return PreparedRequest("POST", _with_query(core.inbox("/inbox/pull"), query), timeout=timeout)
+    return PreparedRequest("POST", with_query(core.inbox("/inbox/pull"), query), timeout=timeout)
 
 
 def build_ack(core: ClientCore, message_id: str, lease_id: Optional[str]) -> PreparedRequest:
@@ -183,7 +205,7 @@ def build_reply(
     return PreparedRequest(
         "POST",
         core.message_path(message.id, "reply", {"lease_id": message.lease_id}),
-        body=_json_bytes(content),
+        body=json_bytes(content),
         headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
     )
 
@@ -200,29 +222,29 @@ def build_status(message_id: str) -> PreparedRequest:
 
 def parse_send(response: httpx.Response) -> str:
     """The message id a SEND (or REPLY) answered with."""
-    return str(_json(response)["message_id"])
+    return str(json_object(response)["message_id"])
 
 
 def parse_pull(response: httpx.Response) -> Optional[Message]:
     """The leased message, or ``None`` for 204 (empty inbox)."""
     if response.status_code == 204 or not response.content:
         return None
-    return Message.model_validate(_json(response))
+    return Message.model_validate(json_object(response))
 
 
 def parse_stats(response: httpx.Response) -> InboxStats:
     """Inbox counts."""
-    return InboxStats.model_validate(_json(response))
+    return InboxStats.model_validate(json_object(response))
 
 
 def parse_status(response: httpx.Response) -> MessageStatus:
     """A message's status."""
-    return MessageStatus.model_validate(_json(response))
+    return MessageStatus.model_validate(json_object(response))
 
 
 def parse_nack(response: httpx.Response) -> NackResult:
     """What a NACK did."""
-    return NackResult.model_validate(_json(response))
+    return NackResult.model_validate(json_object(response))
 
 
 def error_from_transport(method: str, path: str, exc: httpx.TransportError) -> APIError:
@@ -262,16 +284,16 @@ def now_iso() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def _with_query(path: str, query: Mapping[str, Any]) -> str:
+def with_query(path: str, query: Mapping[str, Any]) -> str:
     present = {k: v for k, v in query.items() if v is not None}
     return f"{path}?{urlencode(present)}" if present else path
 
 
-def _json_bytes(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _json(response: httpx.Response) -> Dict[str, Any]:
+def json_object(response: httpx.Response) -> Dict[str, Any]:
     data = response.json()
     if not isinstance(data, dict):
         raise APIError("the relay answered with JSON that is not an object", status_code=response.status_code)

@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Mapping, Optional, Type, Union
+from typing import Any, Awaitable, Callable, List, Mapping, Optional, Sequence, Type, Union
 
 import httpx
 
+from . import _batch as b
 from . import _protocol as p
-from ._leases import LeaseBook
+from ._leases import LeaseBook, LeaseRef
 from .errors import APIError, TimeoutError
-from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError
+from .models import (
+    AckBatchResult,
+    InboxStats,
+    Message,
+    MessageStatus,
+    NackResult,
+    ReplyError,
+    SendBatchResult,
+)
 from .realtime import Subscription, Transport
 from .signing import SigningKeyLike
 from .stream import MessageStream
@@ -123,6 +132,30 @@ class ADMPClient:
         )  # fmt: skip
         return p.parse_send(await self._request(request))
 
+    async def send_batch(self, items: Sequence[b.BatchItemLike]) -> List[SendBatchResult]:
+        """Send up to 100 messages, to any recipients, in one request; one result per item, in order.
+
+        Each item is a :class:`~agent_dispatch.BatchItem` or a mapping with its fields (``to``,
+        ``type``, ``subject``, ``body``, and optionally ``correlation_id``, ``headers``,
+        ``ttl_sec``, ``id``, ``timestamp``). A refused item does not raise: its result has
+        ``error`` (``code``, ``message``, ``status_code``: what a single :meth:`send` would have
+        raised, e.g. ``not_found`` for an unknown recipient) and ``raise_for_error()``. Only a
+        failure of the whole request raises (credentials, more than 100 items, over 5 MiB). Not a
+        transaction. Retries resend the same envelopes, whose ids make them safe to repeat.
+
+        Example::
+
+            results = await client.send_batch([
+                {"to": "billing", "type": "event", "subject": "order_paid", "body": {"order": 1}},
+                {"to": "shipping", "type": "task.request", "subject": "ship", "body": {"order": 1}},
+            ])
+            failed = [r for r in results if not r.ok]
+        """
+        if not items:
+            return []
+        request = b.build_send_batch(self._core, items)
+        return b.parse_send_batch(await self._request(request), request)
+
     async def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
         """Lease the oldest ready message for ``lease_duration`` seconds, or return ``None``.
 
@@ -137,6 +170,32 @@ class ADMPClient:
             self._leases.remember(message)
         return message
 
+    async def pull_batch(
+        self, max_messages: int = 10, lease_duration: int = 30, wait: float = 0
+    ) -> List[Message]:
+        """Lease up to ``max_messages`` (1 to 100) ready messages, oldest first, or ``[]``.
+
+        With ``wait`` > 0 the relay holds the request up to that many seconds for the first message.
+        Messages :meth:`wait_for_reply` set aside come first.
+
+        Example::
+
+            batch = await client.pull_batch(max_messages=50, lease_duration=120, wait=20)
+            for message in batch:
+                await handle(message.body)
+            await client.ack_batch(batch)
+        """
+        messages = self._leases.take_held_up_to(max_messages)
+        if len(messages) < max_messages:
+            request = b.build_pull_batch(
+                self._core, max_messages - len(messages), lease_duration, 0 if messages else wait
+            )
+            pulled = b.parse_pull_batch(await self._request(request))
+            for message in pulled:
+                self._leases.remember(message)
+            messages.extend(pulled)
+        return messages
+
     async def ack(self, message: MessageOrId) -> None:
         """Acknowledge a leased message: done, never deliver it again.
 
@@ -146,6 +205,28 @@ class ADMPClient:
         message_id, lease_id = self._lease_of(message)
         await self._request(p.build_ack(self._core, message_id, lease_id))
         self._leases.forget(message_id)
+
+    async def ack_batch(self, messages: Sequence[LeaseRef]) -> List[AckBatchResult]:
+        """Acknowledge up to 100 leased messages in one request; one result per item, in order.
+
+        Pass the messages (or ``{"message_id", "lease_id"}``, or ids this client pulled): each
+        names the lease this client holds, and one whose lease is unknown raises ``ValueError``
+        before anything is sent. A lease that ran out or went to another worker does not raise:
+        its result has ``error`` with ``code="not_found"``; the others are acked.
+
+        Example::
+
+            results = await client.ack_batch(await client.pull_batch(max_messages=20))
+            lost = [r.message_id for r in results if not r.ok]
+        """
+        if not messages:
+            return []
+        request = b.build_ack_batch(self._core, [self._leases.ref_of(m) for m in messages])
+        results = b.parse_ack_batch(await self._request(request), request)
+        for result in results:
+            if result.ok:
+                self._leases.forget(result.message_id)
+        return results
 
     async def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
         """Give a leased message back (one more attempt counted), or keep it ``extend`` seconds longer."""
@@ -234,9 +315,7 @@ class ADMPClient:
         return MessageStream(self, transport=transport, lease_duration=lease_duration, wait=wait)
 
     def _lease_of(self, message: MessageOrId) -> tuple[str, Optional[str]]:
-        if isinstance(message, Message):
-            return message.id, message.lease_id or self._leases.lease_for(message.id)
-        return message, self._leases.lease_for(message)
+        return self._leases.ref_of(message)
 
     def _remember(self, message: Message) -> None:
         self._leases.remember(message)

@@ -121,3 +121,31 @@ def error_for_status(
             message, status_code=status_code, code=code, request_id=request_id, retry_after=retry_after
         )
     return cls(message, status_code=status_code, code=code, request_id=request_id)
+
+
+# A batch item's error carries only the relay's code; its status is the one the single operation
+# would have answered with (SPEC: Errors), so an item's error maps to the class that operation raises.
+_STATUS_BY_CODE: dict[str, int] = {
+    "invalid_json": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "sender_mismatch": 403,
+    "policy_denied": 403,
+    "invalid_signature": 403,
+    "not_found": 404,
+    "id_conflict": 409,
+    "invalid_state": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_failed": 422,
+    "ttl_too_long": 422,
+    "timestamp_window_exceeded": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "unavailable": 503,
+}
+
+
+def status_for_code(code: str) -> Optional[int]:
+    """The HTTP status the relay answers a single request with for the error ``code``, if known."""
+    return _STATUS_BY_CODE.get(code)

@@ -11,6 +11,8 @@ from typing import Any, Dict, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import APIError, error_for_status
+
 MessageType = str
 """One of ``task.request``, ``task.result``, ``task.error``, ``event``."""
 
@@ -110,6 +112,71 @@ class ReplyError(BaseModel):
 
     code: str
     message: str
+
+
+class BatchItem(BaseModel):
+    """One message of ``send_batch``: the arguments of ``send``, plus an optional ``id`` and ``timestamp``.
+
+    Give ``id`` and ``timestamp`` together to make a later resend of the same message identical,
+    so the relay recognises it and answers with the same id instead of storing it again.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to: str
+    type: MessageType
+    subject: str
+    body: Dict[str, Any]
+    correlation_id: Optional[str] = None
+    headers: Optional[Dict[str, Any]] = None
+    ttl_sec: Optional[int] = None
+    id: Optional[str] = None
+    timestamp: Optional[str] = None
+
+
+class BatchItemError(_WireModel):
+    """Why one item of a batch failed: the relay's ``code`` and ``message``.
+
+    ``status_code`` is the HTTP status a single request would have got for that code (``None`` for
+    a code this client does not know).
+    """
+
+    code: str
+    message: str
+    status_code: Optional[int] = None
+
+    def exception(self) -> APIError:
+        """The error the single operation would have raised (``NotFoundError`` for ``not_found``, …)."""
+        if self.status_code is None:
+            return APIError(self.message, code=self.code)
+        return error_for_status(self.status_code, self.code, self.message)
+
+
+class _BatchResult(_WireModel):
+    message_id: str
+    status: Optional[str] = None
+    error: Optional[BatchItemError] = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this item succeeded."""
+        return self.error is None
+
+    def raise_for_error(self) -> None:
+        """Raise this item's error as the matching :class:`~agent_dispatch.APIError`, if it failed."""
+        if self.error is not None:
+            raise self.error.exception()
+
+
+class SendBatchResult(_BatchResult):
+    """One envelope's outcome in ``send_batch``: ``status="delivered"``, or ``error``.
+
+    ``message_id`` is the stored message's id, or for a failed item the id its envelope carried.
+    """
+
+
+class AckBatchResult(_BatchResult):
+    """One ACK's outcome in ``ack_batch``: ``status="acked"``, or ``error`` (``not_found``: lease lost)."""
 
 
 def agent_id_of(uri_or_id: str) -> str:

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import Any, Callable, Dict, Mapping, Optional, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 import httpx
 
+from . import _batch as b
 from . import _protocol as p
-from ._leases import LeaseBook
+from ._leases import LeaseBook, LeaseRef
 from .errors import APIError, TimeoutError
-from .models import InboxStats, Message, MessageStatus, NackResult, ReplyError
+from .models import (
+    AckBatchResult,
+    InboxStats,
+    Message,
+    MessageStatus,
+    NackResult,
+    ReplyError,
+    SendBatchResult,
+)
 from .realtime import Transport
 from .signing import SigningKeyLike
 from .sync_realtime import SyncMessageStream, SyncSubscription
@@ -98,6 +107,22 @@ class ADMPClientSync:
         )  # fmt: skip
         return p.parse_send(self._request(request))
 
+    def send_batch(self, items: Sequence[b.BatchItemLike]) -> List[SendBatchResult]:
+        """Send up to 100 messages in one request; see :meth:`agent_dispatch.ADMPClient.send_batch`.
+
+        A refused item does not raise: its result has ``error``.
+
+        Example::
+
+            results = client.send_batch([{"to": "billing", "type": "event", "subject": "paid", "body": {}}])
+            for result in results:
+                result.raise_for_error()
+        """
+        if not items:
+            return []
+        request = b.build_send_batch(self._core, items)
+        return b.parse_send_batch(self._request(request), request)
+
     def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
         """Lease the oldest ready message, or return ``None``; see :meth:`agent_dispatch.ADMPClient.pull`."""
         held = self._leases.take_held()
@@ -108,11 +133,45 @@ class ADMPClientSync:
             self._leases.remember(message)
         return message
 
+    def pull_batch(self, max_messages: int = 10, lease_duration: int = 30, wait: float = 0) -> List[Message]:
+        """Lease up to ``max_messages``, oldest first; see :meth:`agent_dispatch.ADMPClient.pull_batch`.
+
+        Example::
+
+            batch = client.pull_batch(max_messages=50, wait=20)
+        """
+        messages = self._leases.take_held_up_to(max_messages)
+        if len(messages) < max_messages:
+            request = b.build_pull_batch(
+                self._core, max_messages - len(messages), lease_duration, 0 if messages else wait
+            )
+            pulled = b.parse_pull_batch(self._request(request))
+            for message in pulled:
+                self._leases.remember(message)
+            messages.extend(pulled)
+        return messages
+
     def ack(self, message: MessageOrId) -> None:
         """Acknowledge a leased message; see :meth:`agent_dispatch.ADMPClient.ack`."""
         message_id, lease_id = self._lease_of(message)
         self._request(p.build_ack(self._core, message_id, lease_id))
         self._leases.forget(message_id)
+
+    def ack_batch(self, messages: Sequence[LeaseRef]) -> List[AckBatchResult]:
+        """Acknowledge up to 100 leased messages; see :meth:`agent_dispatch.ADMPClient.ack_batch`.
+
+        Example::
+
+            lost = [r.message_id for r in client.ack_batch(batch) if not r.ok]
+        """
+        if not messages:
+            return []
+        request = b.build_ack_batch(self._core, [self._leases.ref_of(m) for m in messages])
+        results = b.parse_ack_batch(self._request(request), request)
+        for result in results:
+            if result.ok:
+                self._leases.forget(result.message_id)
+        return results
 
     def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
         """Give a message back or extend its lease; see :meth:`agent_dispatch.ADMPClient.nack`."""
@@ -191,9 +250,7 @@ class ADMPClientSync:
         return SyncMessageStream(self._options, transport=transport, lease_duration=lease_duration, wait=wait)
 
     def _lease_of(self, message: MessageOrId) -> tuple[str, Optional[str]]:
-        if isinstance(message, Message):
-            return message.id, message.lease_id or self._leases.lease_for(message.id)
-        return message, self._leases.lease_for(message)
+        return self._leases.ref_of(message)
 
     def _request(self, request: p.PreparedRequest) -> httpx.Response:
         attempt = 0

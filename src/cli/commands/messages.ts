@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { MESSAGE_TYPES } from '../../envelope.js';
 import { CliError, type Command, type Context, intOption } from '../command.js';
 import { parseJsonObject } from '../format.js';
-import { signEnvelope } from '../signing.js';
+import { signerOf } from '../signing.js';
+import { ackBatch, BATCH_OPTION, pullBatch, sendBatch } from './batch.js';
 
 const inbox = (c: Context) => `/v1/agents/${encodeURIComponent(c.agent())}`;
 const bare = (to: string) => to.replace(/^agent:\/\//, '');
@@ -49,8 +50,8 @@ const LEASE_ID = {
 export const messageCommands: Command[] = [
   {
     name: 'send',
-    summary: 'Send a message from --agent to another agent’s inbox; prints the message id',
-    args: ['<to>'],
+    summary: 'Send a message from --agent to another agent’s inbox (or a batch of them); prints the id',
+    args: ['[to]'],
     remote: true,
     options: {
       subject: { type: 'string', value: 'text', description: 'the subject (required), e.g. create_user' },
@@ -79,11 +80,19 @@ export const messageCommands: Command[] = [
         value: 'base64',
         description: 'the Ed25519 private key to sign with (env ADMP_SIGNING_KEY)',
       },
+      batch: BATCH_OPTION,
     },
     details:
       '<to> is an agent id or agent://id. The envelope id and timestamp are generated. With --kid and\n' +
-      '--signing-key the envelope carries an Ed25519 signature the relay verifies (see admp keys generate).',
+      '--signing-key the envelope carries an Ed25519 signature the relay verifies (see admp keys generate).\n' +
+      'With --batch, each line is an envelope or part of one ({"to","subject","body",…}; the rest is\n' +
+      'filled in) and one JSON result per line is printed; exit 1 when any message was refused.',
     async run(c) {
+      if (c.values.batch !== undefined) {
+        if (c.args.length > 0) throw new CliError('give <to> or --batch, not both', 2);
+        return sendBatch(c);
+      }
+      if (c.args.length === 0) throw new CliError('admp send needs <to> (or --batch <path>)', 2);
       const subject = c.values.subject as string | undefined;
       if (!subject) throw new CliError('admp send needs --subject <text>', 2);
       const type = (c.values.type as string | undefined) ?? 'task.request';
@@ -106,13 +115,7 @@ export const messageCommands: Command[] = [
         ...(headersOf(c.values) ? { headers: headersOf(c.values) } : {}),
         ...(ttl !== undefined ? { ttl_sec: ttl } : {}),
       };
-      const kid = c.values.kid as string | undefined;
-      const signingKey = (c.values['signing-key'] as string | undefined) ?? c.env.ADMP_SIGNING_KEY;
-      if (kid && !signingKey) throw new CliError('--kid needs --signing-key <base64> or ADMP_SIGNING_KEY', 2);
-      if (signingKey && !kid)
-        throw new CliError('--signing-key needs --kid <kid>, the name it is registered under', 2);
-      const signed =
-        kid && signingKey ? { ...envelope, signature: signEnvelope(envelope, signingKey, kid) } : envelope;
+      const signed = signerOf(c)(envelope);
       const key = c.values['idempotency-key'] as string | undefined;
       const r = await c
         .relay()
@@ -138,11 +141,18 @@ export const messageCommands: Command[] = [
         value: 'sec',
         description: 'wait up to this long for a message (at most 20; default 0)',
       },
+      max: {
+        type: 'string',
+        value: 'n',
+        description: 'lease up to n messages (1-100) at once, printed one JSON line each',
+      },
     },
     details:
       'Prints nothing and exits 0 when the inbox is empty ("inbox empty" on stderr). Keep the lease_id and\n' +
-      'pass it to ack or nack with --lease-id.',
+      'pass it to ack or nack with --lease-id; the output of --max feeds admp ack --batch.',
     async run(c) {
+      const max = intOption(c.values, 'max');
+      if (max !== undefined) return pullBatch(c, max);
       const query = new URLSearchParams({
         visibility_timeout: String(intOption(c.values, 'visibility-timeout', 30)),
         wait: String(intOption(c.values, 'wait', 0)),
@@ -158,11 +168,21 @@ export const messageCommands: Command[] = [
   },
   {
     name: 'ack',
-    summary: 'Acknowledge a leased message: done, never delivered again',
-    args: ['<message_id>'],
+    summary: 'Acknowledge a leased message (or a batch of them): done, never delivered again',
+    args: ['[message_id]'],
     remote: true,
-    options: { 'lease-id': LEASE_ID },
+    options: { 'lease-id': LEASE_ID, batch: BATCH_OPTION },
+    details:
+      'With --batch, each line names a message and its lease as admp pull prints them (id, lease_id) or as\n' +
+      '{"message_id","lease_id"}; one JSON result per line is printed; exit 1 when any lease was not current.',
     async run(c) {
+      if (c.values.batch !== undefined) {
+        if (c.args.length > 0 || c.values['lease-id']) {
+          throw new CliError('give <message_id> or --batch, not both', 2);
+        }
+        return ackBatch(c);
+      }
+      if (c.args.length === 0) throw new CliError('admp ack needs <message_id> (or --batch <path>)', 2);
       const path = `${inbox(c)}/messages/${encodeURIComponent(c.args[0] as string)}/ack${leaseQuery(c)}`;
       const r = await c.relay().call<{ status: string }>('POST', path);
       c.out(r.body.status);
