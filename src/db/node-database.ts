@@ -1,12 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
+import { openPglite } from './node-pglite.js';
 import * as schema from './schema.js';
 import type { Run, Statement } from './statements.js';
 
@@ -70,8 +69,7 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
     };
   }
   const dataDir = options.dataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const client = await openPglite(dataDir);
   const db = drizzlePglite(client, { schema });
   return {
     kind: 'pglite',
