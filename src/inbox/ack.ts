@@ -1,8 +1,9 @@
 import { statement } from '../db/statements.js';
+import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { observe } from '../observe/events.js';
 import type { Outcome } from './group-commit.js';
-import type { InboxDeps, Origin } from './operation.js';
+import type { Origin } from './operation.js';
 
 export interface LeaseRef {
   agentId: string;
@@ -40,12 +41,12 @@ const ACK = statement(
 );
 
 /** ACK of one message: concurrent ACKs from anywhere go to the database as one statement. */
-export function ack(deps: InboxDeps, ref: AckRef): Promise<AckTimes> {
+export function ack(deps: Deps, ref: AckRef): Promise<AckTimes> {
   return deps.groupCommit.submit('ack', ref, (refs) => ackBatch(deps, refs));
 }
 
 /** ACK batch: each ref is acked, or fails alone with 404 when it holds no current lease. */
-export async function ackBatch(deps: InboxDeps, refs: AckRef[]): Promise<Outcome<AckTimes>[]> {
+export async function ackBatch(deps: Deps, refs: AckRef[]): Promise<Outcome<AckTimes>[]> {
   const rows = await deps.run<{ n: string | number; lease_sec: number | null; delivery_sec: number }>(ACK, [
     refs.map((r) => r.messageId.toLowerCase()),
     refs.map((r) => r.agentId),

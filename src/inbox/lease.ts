@@ -1,7 +1,8 @@
 import { statement } from '../db/statements.js';
+import type { Deps } from '../deps.js';
 import { observe } from '../observe/events.js';
 import { DELIVERY_COLUMNS, type Delivery, type DeliveryRow, renderDelivery } from './message-row.js';
-import type { InboxDeps, Origin } from './operation.js';
+import type { Origin } from './operation.js';
 
 export interface LeaseRequest extends Origin {
   agentId: string;
@@ -45,13 +46,8 @@ const LEASE = statement(
 );
 
 /** Leases up to `max` messages, oldest first, and records each as leased. */
-export async function lease(deps: InboxDeps, request: LeaseRequest): Promise<Delivery[]> {
-  const rows = await deps.run<DeliveryRow & { seq: string | number }>(LEASE, [
-    request.agentId,
-    request.visibilityTimeoutSec,
-    request.max,
-  ]);
-  rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+export async function lease(deps: Deps, request: LeaseRequest): Promise<Delivery[]> {
+  const rows = await leaseRows(deps, request, request.max);
   return rows.map((row) => leased(deps, request, row));
 }
 
@@ -61,17 +57,12 @@ export async function lease(deps: InboxDeps, request: LeaseRequest): Promise<Del
  * the order the callers came.
  */
 export async function leaseOne(
-  deps: InboxDeps,
+  deps: Deps,
   request: Omit<LeaseRequest, 'max'>,
 ): Promise<Delivery | undefined> {
   const lane = `lease\n${request.agentId}\n${request.visibilityTimeoutSec}`;
   return deps.groupCommit.submit(lane, request, async (callers) => {
-    const rows = await deps.run<DeliveryRow & { seq: string | number }>(LEASE, [
-      request.agentId,
-      request.visibilityTimeoutSec,
-      callers.length,
-    ]);
-    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    const rows = await leaseRows(deps, request, callers.length);
     return callers.map((caller, i) => {
       const row = rows[i];
       return { ok: true, value: row && leased(deps, caller, row) };
@@ -79,7 +70,21 @@ export async function leaseOne(
   });
 }
 
-function leased(deps: InboxDeps, origin: Omit<LeaseRequest, 'max'>, row: DeliveryRow): Delivery {
+async function leaseRows(
+  deps: Deps,
+  request: Omit<LeaseRequest, 'max'>,
+  max: number,
+): Promise<DeliveryRow[]> {
+  const rows = await deps.run<DeliveryRow & { seq: string | number }>(LEASE, [
+    request.agentId,
+    request.visibilityTimeoutSec,
+    max,
+  ]);
+  // UPDATE … RETURNING keeps no order; send order is what the ordering guarantee promises.
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+function leased(deps: Deps, origin: Omit<LeaseRequest, 'max'>, row: DeliveryRow): Delivery {
   const delivery = renderDelivery(row);
   const { id: messageId, lease_until: leaseUntil, attempts } = delivery;
   observe(

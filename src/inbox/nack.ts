@@ -1,9 +1,10 @@
 import { isoOrNull } from '../db/database.js';
 import { statement } from '../db/statements.js';
+import type { Deps } from '../deps.js';
 import type { MessageState } from '../message-states.js';
 import { observe } from '../observe/events.js';
 import { type LeaseRef, notLeased } from './ack.js';
-import type { InboxDeps, Origin } from './operation.js';
+import type { Origin } from './operation.js';
 
 export interface NackResult {
   status: MessageState;
@@ -44,7 +45,7 @@ const RELEASE = statement(
 );
 
 /** NACK: give a held message back (or extend its lease); 404 when this agent holds no such lease. */
-export async function nack(deps: InboxDeps, request: NackRequest): Promise<NackResult> {
+export async function nack(deps: Deps, request: NackRequest): Promise<NackResult> {
   const { agentId, extendSec } = request;
   const messageId = request.messageId.toLowerCase();
   const reason = request.reason ?? 'Nacked';

@@ -1,12 +1,9 @@
 import type { Deps } from '../deps.js';
 import { observe } from '../observe/events.js';
 
-/**
- * What an inbox operation needs. Operations own their side effects: each runs its statement, wakes
- * whoever waits on the inboxes it changed and records its event (log line, metrics, audit row), so
- * an HTTP route, a WebSocket frame, an MCP tool or the console calling it adds nothing of its own.
- */
-export type InboxDeps = Deps;
+// Inbox operations own their side effects: each runs its statement, wakes whoever waits on the
+// inboxes it changed and records its event (log line, metrics, audit row), so an HTTP route, a
+// WebSocket frame or a batch calling it adds nothing of its own. These are the effects they share.
 
 /** Where a call came from, for the event it records. */
 export interface Origin {
@@ -27,7 +24,7 @@ export interface Sent {
 }
 
 /** A new message is in `to`'s inbox: wake its waiters and record `message.sent`. */
-export function announceSent(deps: InboxDeps, m: Sent): void {
+export function announceSent(deps: Deps, m: Sent): void {
   deps.hub.notify(m.to);
   const { requestId, ...event } = m;
   observe(deps, { kind: 'message.sent', ...event }, requestId);

@@ -1,10 +1,11 @@
 import { isUniqueViolation } from '../db/database.js';
 import { statement } from '../db/statements.js';
+import type { Deps } from '../deps.js';
 import { DEFAULT_TTL_SEC, fingerprint } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
 import { observe } from '../observe/events.js';
 import { type LeaseRef, numberOrNull, SETTLE_TIMES } from './ack.js';
-import { announceSent, type InboxDeps, type Origin } from './operation.js';
+import { announceSent, type Origin } from './operation.js';
 
 export type ReplyContent = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
@@ -59,7 +60,7 @@ interface ReplyRow {
 }
 
 /** REPLY: the answer's id (the first answer's, for a retry carrying the same Idempotency-Key). */
-export async function reply(deps: InboxDeps, request: ReplyRequest): Promise<string> {
+export async function reply(deps: Deps, request: ReplyRequest): Promise<string> {
   const { agentId } = request;
   const messageId = request.messageId.toLowerCase();
   const id = crypto.randomUUID();

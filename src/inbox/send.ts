@@ -2,11 +2,12 @@ import { AuthFailure } from '../auth/failure.js';
 import { type Principal, requireSend } from '../auth/principal.js';
 import { checkEnvelopeSignature, type SigningKeyRef } from '../auth/signing-keys.js';
 import { statement } from '../db/statements.js';
+import type { Deps } from '../deps.js';
 import { agentOf, DEFAULT_TTL_SEC, type Envelope, fingerprint, parseTimestamp } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
 import { enforcePolicy, policySubject } from '../policy/evaluate.js';
 import { type Outcome, outcomes } from './group-commit.js';
-import { announceSent, type InboxDeps } from './operation.js';
+import { announceSent } from './operation.js';
 
 /** FR-25: an envelope's timestamp may be at most this far from the relay's clock. */
 export const TIMESTAMP_WINDOW_MS = 300_000;
@@ -40,13 +41,13 @@ interface Admitted {
  * SEND, one envelope: checked on its own, then stored together with whatever other SENDs arrive
  * at the same moment (one insert, one commit for all of them), durably before the caller answers.
  */
-export async function send(deps: InboxDeps, item: SendItem): Promise<SendResult> {
+export async function send(deps: Deps, item: SendItem): Promise<SendResult> {
   const admitted = await admit(deps, item);
   return deps.groupCommit.submit('send', admitted, (group) => store(deps, group));
 }
 
 /** SEND batch: each envelope succeeds or fails exactly as its single SEND would. */
-export async function sendBatch(deps: InboxDeps, items: SendItem[]): Promise<Outcome<SendResult>[]> {
+export async function sendBatch(deps: Deps, items: SendItem[]): Promise<Outcome<SendResult>[]> {
   const checked = await outcomes(items.map((item) => admit(deps, item)));
   const ready = checked.flatMap((c) => (c.ok ? [c.value] : []));
   const stored = ready.length ? await store(deps, ready) : [];
@@ -55,7 +56,7 @@ export async function sendBatch(deps: InboxDeps, items: SendItem[]): Promise<Out
 }
 
 /** Authorization, signature and policy: everything decided before the database is asked to store. */
-async function admit(deps: InboxDeps, item: SendItem): Promise<Admitted> {
+async function admit(deps: Deps, item: SendItem): Promise<Admitted> {
   const { envelope } = item;
   const from = agentOf(envelope.from);
   const to = agentOf(envelope.to);
@@ -116,7 +117,7 @@ interface StoreRow {
 }
 
 /** Stores admitted envelopes in one statement and answers each; events follow for the new ones. */
-async function store(deps: InboxDeps, group: Admitted[]): Promise<Outcome<SendResult>[]> {
+async function store(deps: Deps, group: Admitted[]): Promise<Outcome<SendResult>[]> {
   const column = <T>(pick: (a: Admitted) => T) => group.map(pick);
   const envelope = (a: Admitted) => a.item.envelope;
   const ttl = (a: Admitted) => envelope(a).ttl_sec ?? DEFAULT_TTL_SEC;
@@ -170,7 +171,7 @@ async function store(deps: InboxDeps, group: Admitted[]): Promise<Outcome<SendRe
 }
 
 /** Nothing was stored and nothing matched beforehand: say why, the rare path, one item at a time. */
-async function explainNotStored(deps: InboxDeps, a: Admitted, row: StoreRow): Promise<SendResult> {
+async function explainNotStored(deps: Deps, a: Admitted, row: StoreRow): Promise<SendResult> {
   if (!row.key_active) {
     const key = a.signedWith;
     throw new AuthFailure(
