@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
+import { type DataDirLock, lockDataDir } from './node-data-dir-lock.js';
 import * as schema from './schema.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -22,7 +23,7 @@ export interface NodeDatabase extends Database {
 export interface NodeDatabaseOptions {
   /** A postgres:// URL; without one the relay runs on embedded PGlite. */
   url?: string | undefined;
-  /** PGlite's data directory; `memory://` keeps everything in memory. */
+  /** PGlite's data directory, held by one process at a time; `memory://` keeps everything in memory. */
   dataDir?: string;
   poolSize?: number;
 }
@@ -51,13 +52,27 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
     };
   }
   const dataDir = options.dataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite touches the files: a second process must not even open them.
+    lock = await lockDataDir(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema });
   return {
     kind: 'pglite',
     db: db as unknown as Db,
-    close: () => client.close(),
+    async close() {
+      await client.close();
+      lock?.release();
+    },
     migrate: () => migratePglite(db, { migrationsFolder }),
   };
 }

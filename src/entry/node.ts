@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig } from '../config.js';
+import { DataDirLockedError } from '../db/node-data-dir-lock.js';
 import { openNodeDatabase } from '../db/node-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
@@ -157,7 +158,7 @@ async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void>
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PolicyError) {
+  if (error instanceof ConfigError || error instanceof PolicyError || error instanceof DataDirLockedError) {
     console.error(error.message);
   } else {
     console.error(error);
