@@ -1,6 +1,28 @@
 #!/usr/bin/env node
-// The `admp` command: the CLI's TypeScript run through tsx, as `npm start` runs the relay.
-import { register } from 'tsx/esm/api';
+// The `admp` command. An installed package runs the compiled CLI in dist/. A checkout has src/ and
+// runs that through tsx (a dev dependency) instead, so the command always matches the source being
+// edited and never a dist/ left behind by an older build.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/node-main.ts');
+const source = new URL('../src/cli/node-main.ts', import.meta.url);
+const compiled = new URL('../dist/cli/node-main.js', import.meta.url);
+
+async function tsx() {
+  try {
+    return await import('tsx/esm/api');
+  } catch (error) {
+    if (error.code === 'ERR_MODULE_NOT_FOUND') return undefined; // no dev dependencies: use the build
+    throw error;
+  }
+}
+
+const loader = existsSync(source) ? await tsx() : undefined;
+if (loader) {
+  loader.register();
+  await import(source.href);
+} else if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  process.stderr.write('admp: no build in dist/; run `npm run build` first\n');
+  process.exit(1);
+}

@@ -31,13 +31,28 @@ describe('deploy/Dockerfile', () => {
   });
 
   it('runs `npm start`’s command in exec form, so SIGTERM reaches node', () => {
+    // `npm start` execs it too, so that npm's shell does not stand between npm and node.
     const start = JSON.parse(read('package.json')).scripts.start as string;
-    expect(image.command.join(' ')).toBe(start);
+    expect(start).toMatch(/^exec /);
+    expect(image.command.join(' ')).toBe(start.replace(/^exec /, ''));
+  });
+
+  it('compiles in a build stage and copies only its output, dist/, into the runtime', () => {
+    const build = image.stages.find((s) => s.name === 'build');
+    expect(build?.runs).toContain('npm run build');
+    expect(image.stages.at(-1)?.stageCopies).toContainEqual({
+      from: 'build',
+      sources: ['/app/dist'],
+      dest: './dist',
+    });
+    expect(image.contextCopies).not.toContain('src');
   });
 
   it('copies every file the start command needs from the build context', () => {
-    for (const source of image.contextCopies) expect(existsSync(new URL(source, root)), source).toBe(true);
-    expect(image.contextCopies).toEqual(expect.arrayContaining(['package.json', 'src', 'drizzle']));
+    for (const stage of image.stages) {
+      for (const source of stage.contextCopies) expect(existsSync(new URL(source, root)), source).toBe(true);
+    }
+    expect(image.contextCopies).toEqual(expect.arrayContaining(['package.json', 'drizzle', 'policies']));
   });
 
   it('checks its own health on /health and carries the OCI labels', () => {

@@ -1,10 +1,13 @@
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
+import { type DataDirLock, lockDataDir } from './node-data-dir-lock.js';
 import { openPglite } from './node-pglite.js';
 import * as schema from './schema.js';
 import type { Run, Statement } from './statements.js';
@@ -24,7 +27,7 @@ export interface NodeDatabase extends Database {
 export interface NodeDatabaseOptions {
   /** A postgres:// URL; without one the relay runs on embedded PGlite. */
   url?: string | undefined;
-  /** PGlite's data directory; `memory://` keeps everything in memory. */
+  /** PGlite's data directory, held by one process at a time; `memory://` keeps everything in memory. */
   dataDir?: string;
   poolSize?: number;
 }
@@ -69,7 +72,19 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
     };
   }
   const dataDir = options.dataDir ?? 'memory://';
-  const client = await openPglite(dataDir);
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite touches the files: a second process must not even open them.
+    lock = await lockDataDir(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await openPglite(dataDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema });
   return {
     kind: 'pglite',
@@ -81,7 +96,10 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
       await new Promise((resolve) => setImmediate(resolve));
       return (await client.query<T>(s.text, values as unknown[])).rows;
     },
-    close: () => client.close(),
+    async close() {
+      await client.close();
+      lock?.release();
+    },
     migrate: () => migratePglite(db, { migrationsFolder }),
   };
 }

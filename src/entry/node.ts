@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig } from '../config.js';
+import { DataDirLockedError } from '../db/node-data-dir-lock.js';
 import { openNodeDatabase } from '../db/node-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
@@ -14,6 +15,8 @@ import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
+import { endLongPollsOn } from './long-polls.js';
+import { stopWhenParentExits } from './parent-watch.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
 const AUDIT_FLUSH_MS = 1000;
@@ -93,7 +96,9 @@ async function main() {
   });
 
   const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
-  const server = serve({ fetch: app.fetch, port: config.port, websocket }, (info) => {
+  const stop = new AbortController();
+  const fetch = endLongPollsOn(stop.signal, app.fetch);
+  const server = serve({ fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {
         port: info.port,
@@ -105,10 +110,10 @@ async function main() {
   });
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ reason }, 'shutting down: finishing in-flight requests');
     for (const timer of sweeps) clearInterval(timer);
     clearInterval(auditFlush);
     clearInterval(policyRefresh);
@@ -117,8 +122,10 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutSec * 1000);
     force.unref();
-    // Open sockets would hold server.close() open forever; clients reconnect elsewhere.
+    // Open sockets would hold server.close() open forever; clients reconnect elsewhere. Waiting
+    // PULLs answer 204 now rather than at the end of their wait.
     gateway?.closeAll();
+    stop.abort();
     server.close(async () => {
       await deps.hub.close();
       await deps.audit.flush();
@@ -130,6 +137,7 @@ async function main() {
   process.on('SIGHUP', () => void reloadPolicy(deps, config.policyFile));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  stopWhenParentExits(process.env.npm_lifecycle_event !== undefined, () => shutdown('parent exited'));
 }
 
 /** FR-32: a broken file keeps the rules in force and says why; a good one is published and used. */
@@ -158,7 +166,7 @@ async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void>
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof PolicyError) {
+  if (error instanceof ConfigError || error instanceof PolicyError || error instanceof DataDirLockedError) {
     console.error(error.message);
   } else {
     console.error(error);

@@ -1,13 +1,14 @@
 /**
- * Docker cannot run here, so this runs what the container would: deploy/Dockerfile's command, from
- * a directory holding only what the Dockerfile copies, with the Dockerfile's ENV and
+ * Docker cannot run here, so this runs what the container would: deploy/Dockerfile's build stage
+ * (its files in a directory of their own, its RUN steps), then the runtime stage's command, from a
+ * directory holding only what that stage copies, with the Dockerfile's ENV and
  * deploy/docker-compose.yml's relay environment, against a database initialised the way the
  * compose file's PostgreSQL initialises it (deploy/init-db.sql).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { interpolate, readCompose, readDockerfile } from '../support/deploy-files.js';
 import { withDatabase } from '../support/global-postgres.js';
@@ -27,18 +28,49 @@ const relayService = readCompose().services.relay;
 if (!relayService) throw new Error('deploy/docker-compose.yml has no relay service');
 
 let appDir: string;
+let buildDir: string;
 let dbName: string;
 let relay: ChildProcess;
 let url: string;
 let env: Record<string, string>;
 let output = '';
 
+/**
+ * Runs a stage as `docker build` would: its context copies into a directory of its own and its RUN
+ * steps there, except the dependency install, for which the checkout's node_modules stands in.
+ */
+function runStage(name: string): string {
+  const stage = image.stages.find((s) => s.name === name);
+  if (!stage) throw new Error(`deploy/Dockerfile has no stage ${name}`);
+  const dir = mkdtempSync(join(tmpdir(), `admp-image-${name}-`));
+  for (const source of stage.contextCopies) {
+    cpSync(join(REPO_ROOT, source), join(dir, source), { recursive: true });
+  }
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const run of stage.runs) {
+    if (/^npm (ci|install)\b/.test(run)) continue;
+    execSync(run, { cwd: dir, stdio: 'pipe', timeout: 240_000 });
+  }
+  return dir;
+}
+
 beforeAll(async () => {
-  // The image's /app: only what the Dockerfile copies from the build context, plus the
-  // dependencies its first stage installs (here: the checkout's own node_modules).
+  // The image's /app: only what the runtime stage copies from the build context, what it copies
+  // from the build stage (run here), and the dependencies its first stage installs (here: the
+  // checkout's own node_modules).
+  buildDir = runStage('build');
   appDir = mkdtempSync(join(tmpdir(), 'admp-image-'));
   for (const source of image.contextCopies) {
     cpSync(join(REPO_ROOT, source), join(appDir, source), { recursive: true });
+  }
+  for (const copy of image.stages.at(-1)?.stageCopies ?? []) {
+    if (copy.from === 'deps') continue;
+    expect(copy.from).toBe('build');
+    for (const source of copy.sources) {
+      const from = join(buildDir, relative('/app', source));
+      expect(existsSync(from), `${source} in the build stage`).toBe(true);
+      cpSync(from, join(appDir, copy.dest), { recursive: true });
+    }
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(appDir, 'node_modules'), 'dir');
 
@@ -90,11 +122,11 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`no /health within 20 s:\n${output}`);
     await sleep(100);
   }
-});
+}, 300_000);
 
 afterAll(async () => {
   if (relay && relay.exitCode === null) relay.kill('SIGKILL');
-  rmSync(appDir, { recursive: true, force: true });
+  for (const dir of [appDir, buildDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   await withClient(inject('postgresUrl'), (c) => c.query(`drop database if exists ${dbName} with (force)`));
 });
 
@@ -118,6 +150,15 @@ describe('the container, run without Docker', () => {
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('healthy');
     expect(output).toContain('"database":"postgres"');
+  });
+
+  it('runs the compiled JavaScript from the build stage, with no TypeScript in the image', () => {
+    expect(image.command.slice(1)).toEqual(['dist/entry/node.js']);
+    expect(existsSync(join(appDir, 'src'))).toBe(false);
+    expect(existsSync(join(appDir, 'dist/entry/node.js'))).toBe(true);
+    // The `admp` command shipped beside it finds the build, as it does in an installed package.
+    const version = execFileSync(process.execPath, ['bin/admp.js', '--version'], { cwd: appDir, env });
+    expect(String(version).trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('passes the Dockerfile HEALTHCHECK and the compose health check', () => {

@@ -5,9 +5,23 @@ import { parse as parseYaml } from 'yaml';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
+/** One stage's file work: what it copies from the build context and other stages, what it runs. */
+export interface Stage {
+  name: string | undefined;
+  workdir: string | undefined;
+  /** COPY sources that come from the build context, not from another stage. */
+  contextCopies: string[];
+  /** COPY --from=<stage> sources (absolute paths in that stage) and where they land. */
+  stageCopies: { from: string; sources: string[]; dest: string }[];
+  /** RUN commands in shell form, in order. */
+  runs: string[];
+}
+
 export interface RuntimeStage {
   /** Every FROM in the file, in order (more than one: a multi-stage build). */
   froms: string[];
+  /** Every stage, in order; the last is the one described by the fields below. */
+  stages: Stage[];
   /** The final stage's instructions, as keyword and raw argument text. */
   instructions: { keyword: string; args: string }[];
   /** ENV of the final stage, in order; later ones win, as in Docker. */
@@ -33,10 +47,38 @@ function execForm(instruction: Instruction | undefined): string[] {
   return parsed;
 }
 
+const fromFlag = (i: Instruction) =>
+  (i as Copy)
+    .getFlags()
+    .find((flag) => flag.getName() === 'from')
+    ?.getValue() ?? undefined;
+
+const copyArgs = (i: Instruction) => i.getArguments().map((a) => a.getValue());
+
+function describeStage(instructions: Instruction[]): Stage {
+  const of = (keyword: string) => instructions.filter((i) => i.getKeyword() === keyword);
+  const copies = of('COPY');
+  return {
+    name: /\sAS\s+(\S+)\s*$/i.exec(instructions[0]?.getArgumentsContent() ?? '')?.[1],
+    workdir: of('WORKDIR').at(-1)?.getArgumentsContent() ?? undefined,
+    contextCopies: copies.filter((i) => !fromFlag(i)).flatMap((i) => copyArgs(i).slice(0, -1)),
+    stageCopies: copies
+      .filter((i) => fromFlag(i))
+      .map((i) => ({
+        from: fromFlag(i) as string,
+        sources: copyArgs(i).slice(0, -1),
+        dest: copyArgs(i).at(-1) ?? '',
+      })),
+    runs: of('RUN').map((i) => i.getArgumentsContent() ?? ''),
+  };
+}
+
 export function readDockerfile(path = 'deploy/Dockerfile'): RuntimeStage {
   const dockerfile = DockerfileParser.parse(read(path));
   const all = dockerfile.getInstructions();
   const froms = all.filter((i) => i.getKeyword() === 'FROM').map((i) => i.getArgumentsContent() ?? '');
+  const starts = all.flatMap((i, n) => (i.getKeyword() === 'FROM' ? [n] : []));
+  const stages = starts.map((start, n) => describeStage(all.slice(start, starts[n + 1])));
   const lastFrom = all.findLastIndex((i) => i.getKeyword() === 'FROM');
   const stage = all.slice(lastFrom);
   const of = (keyword: string) => stage.filter((i) => i.getKeyword() === keyword);
@@ -48,23 +90,16 @@ export function readDockerfile(path = 'deploy/Dockerfile'): RuntimeStage {
           .map((p) => [p.getName(), unquote(p.getValue() ?? '')]),
       ),
     );
-  const contextCopies = of('COPY')
-    .filter((i) => !(i as Copy).getFlags().some((flag) => flag.getName() === 'from'))
-    .flatMap((i) =>
-      i
-        .getArguments()
-        .map((a) => a.getValue())
-        .slice(0, -1),
-    );
   return {
     froms,
+    stages,
     instructions: stage.map((i) => ({ keyword: i.getKeyword(), args: i.getArgumentsContent() ?? '' })),
     env: properties('ENV'),
     labels: properties('LABEL'),
     command: [...execForm(of('ENTRYPOINT').at(-1)), ...execForm(of('CMD').at(-1))],
     user: of('USER').at(-1)?.getArgumentsContent() ?? undefined,
     workdir: of('WORKDIR').at(-1)?.getArgumentsContent() ?? undefined,
-    contextCopies,
+    contextCopies: stages.at(-1)?.contextCopies ?? [],
   };
 }
 
