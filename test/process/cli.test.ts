@@ -50,7 +50,7 @@ describe('help and mistakes', () => {
     }
     const overview = await admp(['--help']);
     for (const c of COMMANDS) expect(overview.stdout).toContain(c.name);
-  });
+  }, 120_000); // a dozen `admp` processes at once, each loading the CLI through tsx: slow on a busy machine
 
   it('exits 2 with one line for an unknown command, option or missing argument', async () => {
     const runs = await Promise.all([admp(['frobnicate']), admp(['send', 'x', '--nope']), admp(['ack'])]);

@@ -34,6 +34,7 @@ let relay: ChildProcess;
 let url: string;
 let env: Record<string, string>;
 let output = '';
+let admpVersion: string;
 
 /**
  * Runs a stage as `docker build` would: its context copies into a directory of its own and its RUN
@@ -49,7 +50,8 @@ function runStage(name: string): string {
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   for (const run of stage.runs) {
     if (/^npm (ci|install)\b/.test(run)) continue;
-    execSync(run, { cwd: dir, stdio: 'pipe', timeout: 240_000 });
+    // Niced: the compiler must not starve the relays that other test files start meanwhile.
+    execSync(`nice -n 10 ${run}`, { cwd: dir, stdio: 'pipe', timeout: 240_000 });
   }
   return dir;
 }
@@ -73,6 +75,9 @@ beforeAll(async () => {
     }
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(appDir, 'node_modules'), 'dir');
+  // Run before the relay starts, so that no pause between requests lets a kept-alive connection
+  // idle out under a test's feet.
+  admpVersion = String(execFileSync(process.execPath, ['bin/admp.js', '--version'], { cwd: appDir })).trim();
 
   // An empty database, then deploy/init-db.sql, as postgres:16's docker-entrypoint-initdb.d does.
   const server = inject('postgresUrl');
@@ -157,8 +162,7 @@ describe('the container, run without Docker', () => {
     expect(existsSync(join(appDir, 'src'))).toBe(false);
     expect(existsSync(join(appDir, 'dist/entry/node.js'))).toBe(true);
     // The `admp` command shipped beside it finds the build, as it does in an installed package.
-    const version = execFileSync(process.execPath, ['bin/admp.js', '--version'], { cwd: appDir, env });
-    expect(String(version).trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(admpVersion).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('passes the Dockerfile HEALTHCHECK and the compose health check', () => {

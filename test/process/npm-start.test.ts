@@ -81,10 +81,12 @@ async function until(what: string, test: () => boolean | Promise<boolean>, ms: n
   }
 }
 
-/** Runs `command` (npm with its arguments) in its own process group, until the relay answers. */
+/** Runs npm with `args` in a process group of its own, until the relay under it answers. */
 async function startUnderNpm(args: string[], port: number) {
   let output = '';
-  const npm = spawn('npm', args, {
+  // nice execs npm, so npm is still the process spawned; niced, its first start's build does not
+  // starve the relays that other test files start meanwhile.
+  const npm = spawn('nice', ['-n', '10', 'npm', ...args], {
     cwd: REPO_ROOT,
     // A process group of its own, as a shell gives a job; only what npm and the relay need.
     detached: true,

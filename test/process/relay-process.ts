@@ -128,7 +128,9 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   });
 
   if (options.waitForHealth === false) return relay;
-  const timeout = options.healthTimeoutMs ?? 20_000;
+  // Generous: a relay run through tsx on a busy machine (builds and other relays beside it) can
+  // take well over 20 s to answer.
+  const timeout = options.healthTimeoutMs ?? 60_000;
   for (;;) {
     if (done) {
       throw new Error(
