@@ -128,7 +128,8 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   });
 
   if (options.waitForHealth === false) return relay;
-  const timeout = options.healthTimeoutMs ?? 20_000;
+  // Generous: a relay that cannot start never answers; one on a busy machine answers late.
+  const timeout = options.healthTimeoutMs ?? 60_000;
   for (;;) {
     if (done) {
       throw new Error(
