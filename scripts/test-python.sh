@@ -1,14 +1,68 @@
 #!/usr/bin/env bash
 # The Python SDK's checks: ruff, mypy --strict and pytest (against a relay the suite starts on
 # PGlite), then a wheel and an sdist, and the wheel installed into a fresh virtual environment.
+#
+# Needs Python 3.9+ and nothing else: where `python3 -m venv` cannot put pip into a virtual
+# environment (Debian and Ubuntu without python3-venv have no ensurepip), the environment is made
+# with --without-pip and pip is installed into it from its wheel on PyPI, checked against the
+# sha256 PyPI publishes. ADMP_VENV_PIP=pypi takes that way even where ensurepip works (CI proves it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SDK=sdk-py
 PYTHON=${PYTHON:-python3}
+case "${ADMP_VENV_PIP:=auto}" in
+  auto | pypi) ;;
+  *) echo "python: ADMP_VENV_PIP must be auto or pypi, not '$ADMP_VENV_PIP'" >&2; exit 2 ;;
+esac
 
-if [ ! -x "$SDK/.venv/bin/python" ]; then
-  echo "python: creating $SDK/.venv"
-  "$PYTHON" -m venv "$SDK/.venv"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# The pip wheel from PyPI, fetched once per run; prints its path.
+pip_wheel() {
+  local found
+  found=$(find "$WORK/pip" -name 'pip-*.whl' 2>/dev/null | head -n 1)
+  if [ -n "$found" ]; then echo "$found"; return; fi
+  mkdir -p "$WORK/pip"
+  "$PYTHON" - "$WORK/pip" <<'PY'
+import hashlib, json, os, sys, urllib.parse, urllib.request
+
+index = "https://pypi.org/pypi/pip/json"
+with urllib.request.urlopen(index, timeout=60) as r:
+    release = json.load(r)
+wheel = next(f for f in release["urls"] if f["packagetype"] == "bdist_wheel")
+# Mirrors answer with file URLs relative to the JSON document.
+with urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=120) as r:
+    data = r.read()
+if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
+    sys.exit(f"python: {wheel['filename']} does not match the sha256 PyPI publishes")
+path = os.path.join(sys.argv[1], wheel["filename"])
+with open(path, "wb") as f:
+    f.write(data)
+print(path)
+PY
+}
+
+# A virtual environment with pip in it at $1.
+make_venv() {
+  local dir=$1 out
+  if [ "$ADMP_VENV_PIP" = auto ]; then
+    if out=$("$PYTHON" -m venv "$dir" 2>&1); then return; fi
+    echo "python: \`$PYTHON -m venv\` failed, so pip comes from PyPI instead of ensurepip:"
+    echo "$out" | sed -n '1,3s/^/  | /p'
+  fi
+  rm -rf "$dir"
+  "$PYTHON" -m venv --without-pip "$dir"
+  local wheel
+  wheel=$(pip_wheel)
+  echo "python: installing $(basename "$wheel") into $dir"
+  # A wheel is a zip that Python can run pip from, to install that same wheel.
+  "$dir/bin/python" "$wheel/pip" install -q --no-index --disable-pip-version-check "$wheel"
+}
+
+if ! "$SDK/.venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  echo "python: creating $SDK/.venv (pip from: $([ "$ADMP_VENV_PIP" = pypi ] && echo PyPI || echo "ensurepip, else PyPI"))"
+  make_venv "$SDK/.venv"
 fi
 VENV_PY="$SDK/.venv/bin/python"
 echo "python: installing the SDK and its dev dependencies"
@@ -22,13 +76,12 @@ echo "python: pytest (starts the relay on PGlite)"
 (cd "$SDK" && .venv/bin/pytest -q)
 
 echo "python: building the wheel and the sdist"
-DIST=$(mktemp -d)
-CHECK_VENV=$(mktemp -d)
-trap 'rm -rf "$DIST" "$CHECK_VENV"' EXIT
+DIST="$WORK/dist"
+CHECK_VENV="$WORK/check-venv"
 "$VENV_PY" -m build --outdir "$DIST" "$SDK" >/dev/null
 ls "$DIST"
 echo "python: installing the wheel into a fresh virtual environment"
-"$PYTHON" -m venv "$CHECK_VENV"
+make_venv "$CHECK_VENV"
 "$CHECK_VENV/bin/python" -m pip install -q --disable-pip-version-check "$DIST"/*.whl
 "$CHECK_VENV/bin/python" -c '
 import agent_dispatch as a

@@ -109,11 +109,9 @@ describe('ADMPClient against a live relay', () => {
   });
 
   it('waitForReply gives up with TimeoutError', async () => {
-    const started = Date.now();
     const err = await sender.waitForReply(crypto.randomUUID(), { timeoutMs: 400 }).catch((e) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.code).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('counts the inbox by state', async () => {

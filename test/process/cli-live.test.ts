@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runAdmp } from '../support/admp-cli.js';
 import { freePort } from '../support/postgres-server.js';
 import {
@@ -18,6 +18,9 @@ import {
   spawnRelay,
   stopRelay,
 } from './relay-process.js';
+
+// Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
+vi.setConfig({ testTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
 let relay: RelayProcess;

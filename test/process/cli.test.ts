@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/cli/main.js';
 import { runAdmp } from '../support/admp-cli.js';
 import { freePort } from '../support/postgres-server.js';
@@ -15,6 +15,9 @@ import {
   spawnRelay,
   stopRelay,
 } from './relay-process.js';
+
+// Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
+vi.setConfig({ testTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
 let relay: RelayProcess;

@@ -17,7 +17,9 @@ const SENDERS = 4;
 const CONSUMERS = 3;
 const KILL_AFTER = Math.round(TOTAL / 3);
 const VISIBILITY_TIMEOUT_SEC = 2;
-const DEADLINE_MS = 100_000;
+// A wait for the inbox to drain, not a speed claim (bench/ measures speed): a machine shared with
+// other work can take minutes over 2,000 messages.
+const DEADLINE_MS = 240_000;
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
 const relays: RelayProcess[] = [];
@@ -32,7 +34,7 @@ afterAll(async () => {
 
 describe('a relay killed with SIGKILL mid-traffic', () => {
   it('delivers and acks every message that got a 201, at least once, across the kill', {
-    timeout: 120_000,
+    timeout: DEADLINE_MS + 60_000,
   }, async () => {
     const began = Date.now();
     const deadline = began + DEADLINE_MS;

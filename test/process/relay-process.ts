@@ -128,8 +128,7 @@ export async function spawnRelay(options: SpawnOptions = {}): Promise<RelayProce
   });
 
   if (options.waitForHealth === false) return relay;
-  // Generous: a relay run through tsx on a busy machine (builds and other relays beside it) can
-  // take well over 20 s to answer.
+  // Generous: a relay that cannot start never answers; one on a busy machine answers late.
   const timeout = options.healthTimeoutMs ?? 60_000;
   for (;;) {
     if (done) {

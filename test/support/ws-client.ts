@@ -7,7 +7,7 @@ export interface Frame {
 
 export interface TestSocket {
   ws: WebSocket;
-  /** The next frame of this type (any type when omitted), waiting up to `timeoutMs`. */
+  /** The next frame of this type (any type when omitted), waiting up to `timeoutMs` (default 15 s). */
   next(type?: string, timeoutMs?: number): Promise<Frame & { receivedAt: number }>;
   /** Frames received and not yet taken by `next`. */
   pending(): Frame[];
@@ -51,7 +51,8 @@ export function connect(baseUrl: string, agentId: string, options: ConnectOption
   });
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
 
-  async function next(type?: string, timeoutMs = 5000) {
+  // Generous: a wait for an event, never a claim about how fast it comes.
+  async function next(type?: string, timeoutMs = 15_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = queue.findIndex((f) => type === undefined || f.type === type);

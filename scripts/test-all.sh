@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: both halves of the suite, the Node one (`npm run test:node`, every vitest project) and
+# the Python one (`npm run test:python`), each run whatever the other did, so one red half never
+# hides the other. Ends with one line per half and exits non-zero when either failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# Ctrl-C stops the whole run, not just the half in progress.
+trap 'exit 130' INT
+
+declare -A status
+for half in node python; do
+  echo "== test:$half"
+  SECONDS=0
+  npm run -s "test:$half"
+  code=$?
+  if [ "$code" -eq 0 ]; then
+    status[$half]="passed (${SECONDS} s)"
+  else
+    status[$half]="FAILED, exit $code (${SECONDS} s)"
+  fi
+done
+
+echo
+echo "== npm test summary"
+echo "node   (vitest: unit, pglite, postgres, sdk-js, workerd): ${status[node]}"
+echo "python (ruff, mypy, pytest, wheel and sdist):             ${status[python]}"
+[[ ${status[node]} == passed* && ${status[python]} == passed* ]]
