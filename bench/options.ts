@@ -21,7 +21,7 @@ export interface Options {
   readonly rate: number;
 }
 
-export const USAGE = `Usage: npx tsx bench/run.ts [options]   (or: npm run bench -- [options])
+export const USAGE = `Usage: npm run bench -- --url <url> [options]   (or: npx tsx bench/run.ts --url <url> [options])
 
 Drives a running ADMP relay over HTTP and reports latency percentiles and throughput.
 

@@ -15,6 +15,7 @@ export interface Agent {
 export interface Lease {
   readonly messageId: string;
   readonly leaseId: string;
+  readonly body: unknown;
 }
 
 /** Anything that should stop the run: the message is meant for a person reading a terminal. */
@@ -47,26 +48,19 @@ export class RelayClient {
     return { id: agentId, apiKey: readString(json, 'api_key', 'issue API key'), hmacSecret: undefined };
   }
 
-  async send(sender: Agent, recipient: Agent, n: number): Promise<void> {
-    const envelope = {
-      id: randomUUID(),
-      type: 'task.request',
-      from: `agent://${sender.id}`,
-      to: `agent://${recipient.id}`,
-      subject: 'bench',
-      body: { n, pad: PAD },
-      timestamp: new Date().toISOString(),
-    };
+  /** `body` defaults to the small body the driver has always sent, so its figures stay comparable. */
+  async send(sender: Agent, recipient: Agent, n: number, body: object = { n, pad: PAD }): Promise<void> {
     const path = `/v1/agents/${encodeURIComponent(recipient.id)}/messages`;
-    await this.request('send', 'POST', path, sender.credential, [201], envelope);
+    await this.request('send', 'POST', path, sender.credential, [201], envelope(sender, recipient, body));
   }
 
-  /** Resolves to null when the inbox is empty (204). */
-  async pull(agent: Agent): Promise<Lease | null> {
-    const path = `/v1/agents/${encodeURIComponent(agent.id)}/inbox/pull?visibility_timeout=${VISIBILITY_TIMEOUT_SEC}`;
+  /** Resolves to null when the inbox is empty (204), at once or, with `waitSec`, at the end of the wait. */
+  async pull(agent: Agent, waitSec = 0): Promise<Lease | null> {
+    const wait = waitSec > 0 ? `&wait=${waitSec}` : '';
+    const path = `${inboxPath(agent)}/pull?visibility_timeout=${VISIBILITY_TIMEOUT_SEC}${wait}`;
     const { status, json } = await this.request('pull', 'POST', path, agent.credential, [200, 204]);
     if (status === 204) return null;
-    return { messageId: readString(json, 'id', 'pull'), leaseId: readString(json, 'lease_id', 'pull') };
+    return toLease(json, 'pull');
   }
 
   async ack(agent: Agent, lease: Lease): Promise<void> {
@@ -74,6 +68,66 @@ export class RelayClient {
       `/v1/agents/${encodeURIComponent(agent.id)}/messages/${encodeURIComponent(lease.messageId)}/ack` +
       `?lease_id=${encodeURIComponent(lease.leaseId)}`;
     await this.request('ack', 'POST', path, agent.credential, [200]);
+  }
+
+  /** SEND batch (SPEC: Batches): every item must come back delivered. */
+  async sendBatch(sender: Agent, recipient: Agent, bodies: readonly object[]): Promise<void> {
+    const messages = bodies.map((body) => envelope(sender, recipient, body));
+    const { json } = await this.request(
+      'send batch',
+      'POST',
+      '/v1/messages/batch',
+      sender.credential,
+      [200],
+      {
+        messages,
+      },
+    );
+    expectAll(json, 'delivered', bodies.length, 'send batch');
+  }
+
+  async pullBatch(agent: Agent, max: number, waitSec = 0): Promise<Lease[]> {
+    const path =
+      `${inboxPath(agent)}/pull-batch?max_messages=${max}` +
+      `&visibility_timeout=${VISIBILITY_TIMEOUT_SEC}&wait=${waitSec}`;
+    const { json } = await this.request('pull batch', 'POST', path, agent.credential, [200]);
+    const messages = (json as { messages?: unknown } | undefined)?.messages;
+    if (!Array.isArray(messages))
+      throw new BenchFailure(`pull batch: no "messages" array: ${JSON.stringify(json)}`);
+    return messages.map((message) => toLease(message, 'pull batch'));
+  }
+
+  async ackBatch(agent: Agent, leases: readonly Lease[]): Promise<void> {
+    const acks = leases.map((lease) => ({ message_id: lease.messageId, lease_id: lease.leaseId }));
+    const { json } = await this.request(
+      'ack batch',
+      'POST',
+      `${inboxPath(agent)}/ack-batch`,
+      agent.credential,
+      [200],
+      {
+        acks,
+      },
+    );
+    expectAll(json, 'acked', leases.length, 'ack batch');
+  }
+
+  /**
+   * The batch endpoints this relay lacks, by path: each is called with a request that changes
+   * nothing (an empty pull, an empty list), and only a 404 counts as missing.
+   */
+  async missingBatchEndpoints(agent: Agent): Promise<string[]> {
+    const probes: [string, string, unknown][] = [
+      ['pull-batch', `${inboxPath(agent)}/pull-batch?max_messages=1`, undefined],
+      ['batch', '/v1/messages/batch', { messages: [] }],
+      ['ack-batch', `${inboxPath(agent)}/ack-batch`, { acks: [] }],
+    ];
+    const missing: string[] = [];
+    for (const [name, path, body] of probes) {
+      const { status } = await this.request(name, 'POST', path, agent.credential, [200, 400, 404, 422], body);
+      if (status === 404) missing.push(`POST ${path.split('?')[0]}`);
+    }
+    return missing;
   }
 
   /** `json` is the parsed body, or undefined when the body is empty. */
@@ -130,6 +184,36 @@ function send(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+function envelope(sender: Agent, recipient: Agent, body: object) {
+  return {
+    id: randomUUID(),
+    type: 'task.request',
+    from: `agent://${sender.id}`,
+    to: `agent://${recipient.id}`,
+    subject: 'bench',
+    body,
+    timestamp: new Date().toISOString(),
+  };
+}
+
+const inboxPath = (agent: Agent) => `/v1/agents/${encodeURIComponent(agent.id)}/inbox`;
+
+function toLease(json: unknown, operation: string): Lease {
+  const body = typeof json === 'object' && json !== null ? (json as { body?: unknown }).body : undefined;
+  return {
+    messageId: readString(json, 'id', operation),
+    leaseId: readString(json, 'lease_id', operation),
+    body,
+  };
+}
+
+/** A batch answers 200 whatever its items did, so each item's status is checked here. */
+function expectAll(json: unknown, status: string, count: number, operation: string): void {
+  const results = (json as { results?: unknown } | undefined)?.results;
+  const ok = Array.isArray(results) && results.length === count && results.every((r) => r?.status === status);
+  if (!ok) throw new BenchFailure(`${operation}: not every item is ${status}: ${JSON.stringify(json)}`);
 }
 
 function parseJson(text: string, operation: string): unknown {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { freePort } from '../test/support/postgres-server.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789';
+const HEALTHY_WITHIN_SEC = 60;
 
 export interface BenchRelay {
   url: string;
@@ -19,14 +20,18 @@ export async function startRelay(
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // Generous: on a loaded machine, PGlite's start and migrations alone can take several seconds.
+  const deadline = Date.now() + HEALTHY_WITHIN_SEC * 1000;
+  while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${url}/health`)).ok) return { url, process: child };
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
+  if (child.exitCode !== null)
+    throw new Error(`the relay exited with code ${child.exitCode} before it was healthy`);
   child.kill('SIGKILL');
-  throw new Error('the relay did not become healthy within 10 s');
+  throw new Error(`the relay did not become healthy within ${HEALTHY_WITHIN_SEC} s`);
 }
 
 /**

@@ -59,18 +59,18 @@ function toJson(options: Options, measurement: Measurement) {
     stopped_early: measurement.stoppedEarly,
     seconds: round(measurement.seconds, 3),
     msg_per_sec: round(throughput(measurement), 1),
-    ops: Object.fromEntries(
-      Object.entries(measurement.ops).map(([op, s]) => [
-        op,
-        {
-          p50: round(s.p50, 3),
-          p95: round(s.p95, 3),
-          p99: round(s.p99, 3),
-          max: round(s.max, 3),
-          count: s.count,
-        },
-      ]),
-    ),
+    ops: Object.fromEntries(Object.entries(measurement.ops).map(([op, s]) => [op, summaryJson(s)])),
+  };
+}
+
+/** A summary as the closing JSON lines write it: milliseconds to the microsecond. */
+export function summaryJson(s: Summary) {
+  return {
+    p50: round(s.p50, 3),
+    p95: round(s.p95, 3),
+    p99: round(s.p99, 3),
+    max: round(s.max, 3),
+    count: s.count,
   };
 }
 
@@ -82,12 +82,12 @@ function formatRow([op, ...figures]: readonly string[]): string {
   return `${(op ?? '').padEnd(6)}${figures.map((figure) => figure.padStart(10)).join('')}`;
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return Number.isFinite(ms) ? ms.toFixed(2) : '-';
 }
 
 /** NaN stays NaN, so JSON.stringify writes null for an operation with no samples. */
-function round(value: number, digits: number): number {
+export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { compare } from './compare.js';
+import { COMPARE_USAGE, parseCompareOptions, wantsDriver } from './compare-options.js';
 import { credentialFor } from './credentials.js';
 import { type Mode, type Options, parseOptions, USAGE, UsageError } from './options.js';
 import { measurePush } from './push.js';
@@ -156,7 +158,14 @@ function suggestDrain(options: Options, prefix: string, sent: number): string {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (!wantsDriver(argv)) {
+    const comparison = parseCompareOptions(argv);
+    if (comparison) await compare(comparison);
+    else console.log(COMPARE_USAGE);
+    return;
+  }
+  const options = parseOptions(argv);
   if (!options) {
     console.log(USAGE);
     return;
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    console.error(`${error.message}\n\n${USAGE}`);
+    console.error(`${error.message}\n\n${wantsDriver(process.argv.slice(2)) ? USAGE : COMPARE_USAGE}`);
     process.exit(2);
   }
   console.error(error instanceof BenchFailure ? `bench aborted: ${error.message}` : error);

@@ -54,4 +54,14 @@ export class LatencyLog {
   summarize(): Summary {
     return summarize(this.samples.subarray(0, this.length));
   }
+
+  /** One log holding every sample of `logs`, e.g. the rounds of one leg pooled. */
+  static merge(logs: readonly LatencyLog[]): LatencyLog {
+    const merged = new LatencyLog(logs.reduce((sum, log) => sum + log.length, 0));
+    for (const log of logs) {
+      merged.samples.set(log.samples.subarray(0, log.length), merged.length);
+      merged.length += log.length;
+    }
+    return merged;
+  }
 }

@@ -5,8 +5,8 @@
  * Relay, database and load share this machine, as they do in the figures.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.js';
+import { seedHistory } from './history.js';
 import { type BenchRelay, runBench, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
@@ -21,24 +21,14 @@ const { values } = parseArgs({
 const bench = (url: string, extra: string[]) =>
   runBench(url, ['--concurrency', values.concurrency, ...extra], true);
 
-/** History lands in the benchmark's own inboxes: the worst case for the ready query. */
-async function seedHistory(databaseUrl: string, prefix: string, count: number) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const started = Date.now();
-  await client.query(
-    `insert into message (id, to_agent_id, from_agent_id, type, subject, body, timestamp, ttl_sec, expires_at,
-       fingerprint, status, max_attempts, acked_at, finished_at)
-     select gen_random_uuid()::text, a.id, a.id, 'task.request', 'history', '{"n":1}', now()::text, 86400,
-       now() + interval '1 day', md5(g::text), 'acked', 3, now(), now()
-     from generate_series(1, $2::int) g
-     join lateral (select id from agent where id like $1 || '-%' order by id
-                   offset (g % (select count(*) from agent where id like $1 || '-%')) limit 1) a on true`,
-    [prefix, count],
-  );
-  await client.query('vacuum analyze message');
-  await client.end();
-  console.log(`seeded ${count} acked messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+/** History lands in the benchmark's own inboxes, the senders' and recipients' alike, as run.ts names them. */
+async function seed(databaseUrl: string, prefix: string, count: number) {
+  const agents = Array.from({ length: Number(values.concurrency) }, (_, i) => [
+    `${prefix}-s${i}`,
+    `${prefix}-r${i}`,
+  ]);
+  const seconds = await seedHistory(databaseUrl, agents.flat(), count);
+  console.log(`seeded ${count} acked messages in ${seconds.toFixed(1)} s`);
 }
 
 const server = await startPostgres({ durable: true });
@@ -47,7 +37,7 @@ try {
   relay = await startRelay({ DATABASE_URL: server.url });
   const count = values.count;
   const empty = bench(relay.url, ['--count', count]);
-  await seedHistory(server.url, empty.prefix, Number(values.history));
+  await seed(server.url, empty.prefix, Number(values.history));
   const full = bench(relay.url, ['--count', count, '--prefix', empty.prefix]);
   const ratio = full.ops.pull.p95 / empty.ops.pull.p95;
   console.log(
