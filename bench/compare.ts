@@ -9,19 +9,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type PostgresServer, startPostgres } from '../test/support/postgres-server.js';
 import type { CompareOptions } from './compare-options.js';
 import { type Cpu, formatRound, formatSummary, type LegRun, summarizeLeg } from './compare-report.js';
-import { seedHistory } from './history.js';
 import { BATCH, type LegContext, type LegName, type OpenLeg, type RelayTarget } from './legs/leg.js';
 import { pgbossLeg } from './legs/pgboss.js';
 import { rawLeg } from './legs/raw.js';
 import { relayLeg } from './legs/relay.js';
 import { ownCpuMs, parentPid, postgresCpuMs, processCpuMs, readMemory } from './proc.js';
 import { RelayClient } from './relay-client.js';
-import { ADMIN_KEY, type BenchRelay, startRelay } from './relay-process.js';
+import { ADMIN_KEY, type BenchRelay, seedHistory, startRelay } from './relay-process.js';
 import { drive } from './workload.js';
+
+/**
+ * Work a leg leaves behind lands in its own figures: the relay writes its audit rows a second
+ * after the fact, and PostgreSQL's WAL writer trails the last commit.
+ */
+const SETTLE_MS = 1500;
 
 const OPENERS: Readonly<Record<LegName, OpenLeg>> = {
   raw: rawLeg(1),
@@ -86,6 +92,7 @@ async function runLeg(
     await opened.clean();
     const before = meter();
     const result = await drive(opened.queue, workload);
+    await sleep(SETTLE_MS);
     const after = meter();
     const spent = (pick: (cpu: Cpu) => number | undefined) => {
       const [a, b] = [pick(after), pick(before)];

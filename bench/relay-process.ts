@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import pg from 'pg';
 import { freePort } from '../test/support/postgres-server.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -50,4 +51,31 @@ export function runBench(url: string, args: string[], echo = false): Record<stri
   if (echo) process.stdout.write(run.stdout);
   if (run.status !== 0) throw new Error(`bench/run.ts ${args.join(' ')} failed with exit code ${run.status}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string);
+}
+
+/**
+ * Fills the relay's message table with `count` acked messages, spread round-robin over
+ * `agentIds` (the bench's own inboxes: the worst case for the ready query), in one statement,
+ * then analyzes the table as autovacuum would. Their subject is `history`, so a bench can empty
+ * the table of its own messages and keep these. Resolves to the seconds it took.
+ */
+export async function seedHistory(databaseUrl: string, agentIds: readonly string[], count: number) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const started = Date.now();
+  try {
+    await client.query(
+      `insert into message (id, to_agent_id, from_agent_id, type, subject, body, timestamp, ttl_sec, expires_at,
+         fingerprint, status, max_attempts, acked_at, finished_at)
+       select gen_random_uuid()::text, a.id, a.id, 'task.request', 'history', '{"n":1}', now()::text, 86400,
+         now() + interval '1 day', md5(g::text), 'acked', 3, now(), now()
+       from generate_series(1, $2::int) g
+       cross join lateral (select ($1::text[])[1 + g % cardinality($1::text[])] as id) a`,
+      [agentIds, count],
+    );
+    await client.query('vacuum analyze message');
+  } finally {
+    await client.end();
+  }
+  return (Date.now() - started) / 1000;
 }

@@ -6,8 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { seedHistory } from './history.js';
-import { type BenchRelay, runBench, startRelay } from './relay-process.js';
+import { type BenchRelay, runBench, seedHistory, startRelay } from './relay-process.js';
 
 const { values } = parseArgs({
   options: {
