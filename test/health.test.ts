@@ -54,7 +54,9 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}/api-keys',
       '/v1/agents/{id}/api-keys/{key_id}',
       '/v1/agents/{id}/hmac-secret',
+      '/v1/agents/{id}/inbox/ack-batch',
       '/v1/agents/{id}/inbox/pull',
+      '/v1/agents/{id}/inbox/pull-batch',
       '/v1/agents/{id}/inbox/reclaim',
       '/v1/agents/{id}/inbox/stats',
       '/v1/agents/{id}/keys',
@@ -68,6 +70,7 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}/sessions/{sid}/heartbeat',
       '/v1/agents/{id}/ws',
       '/v1/broadcast',
+      '/v1/messages/batch',
       '/v1/messages/{mid}/status',
     ]);
   });
