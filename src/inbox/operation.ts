@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.js';
-import { observe } from '../observe/events.js';
+import { observe, type RelayEvent } from '../observe/events.js';
 
 // Inbox operations own their side effects: each runs its statement, wakes whoever waits on the
 // inboxes it changed and records its event (log line, metrics, audit row), so an HTTP route, a
@@ -10,18 +10,8 @@ export interface Origin {
   requestId?: string | undefined;
 }
 
-export interface Sent {
-  messageId: string;
-  from: string;
-  to: string;
-  type: string;
-  subject: string;
-  correlationId: string | null;
-  /** The rule that admitted it; a REPLY answers an admitted message and names none. */
-  policy: string | null;
-  via: 'send' | 'reply' | 'broadcast';
-  requestId?: string | undefined;
-}
+/** What `message.sent` records, and the request it came with. */
+export type Sent = Omit<Extract<RelayEvent, { kind: 'message.sent' }>, 'kind'> & Origin;
 
 /** A new message is in `to`'s inbox: wake its waiters and record `message.sent`. */
 export function announceSent(deps: Deps, m: Sent): void {
