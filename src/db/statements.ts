@@ -19,9 +19,13 @@ export interface Statement {
 /** Runs one statement with its parameters and returns its rows. */
 export type Run = <T>(statement: Statement, values: readonly unknown[]) => Promise<T[]>;
 
+/**
+ * The text starts with its name as a comment, so pg_stat_activity and pg_stat_statements (whose
+ * query text is cut at 1 KiB, before a long statement's verb) say which relay statement runs.
+ */
 export const statement = (name: string, text: string, options: { durable: boolean }): Statement => ({
   name,
-  text: text.replace(/\s+/g, ' ').trim(),
+  text: `/* ${name} */ ${text.replace(/\s+/g, ' ').trim()}`,
   durable: options.durable,
 });
 

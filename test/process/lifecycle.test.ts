@@ -169,9 +169,10 @@ describe('stopping', () => {
     const waiting = async () =>
       (
         await watcher.query<{ n: number }>(
-          // SENDs only: a lease sweep may be waiting on the same lock.
+          // SENDs only (named by their statement's leading comment): a lease sweep may be waiting
+          // on the same lock.
           `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
-            where l.relation = 'message'::regclass and not l.granted and a.query ilike '%insert into message%'`,
+            where l.relation = 'message'::regclass and not l.granted and a.query like '/* admp_send */%'`,
         )
       ).rows[0]?.n ?? 0;
     let outcomes: Outcome[];
