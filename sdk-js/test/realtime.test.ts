@@ -11,7 +11,7 @@ let sender: ADMPClient;
 beforeAll(async () => {
   await live.start();
   sender = await live.client('rt-sender');
-});
+}, 120_000);
 afterAll(() => live.dispose());
 
 /** The ws package, counting the connections the SDK opens. */
@@ -131,7 +131,7 @@ describe('subscribe() over the WebSocket', () => {
     await sub.close();
     expect(got).toEqual(['before', 'after']);
     expect(counter.opened).toBeGreaterThanOrEqual(2);
-  }, 60_000);
+  }, 120_000);
 });
 
 // The test client was built with an API key; reuse it for a client with options of our own.

@@ -287,7 +287,9 @@ describe('serve', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       let health: { status: number; body: any } | undefined;
-      for (let i = 0; i < 100 && health?.status !== 200; i++) {
+      // Generous: a relay on a busy machine starts late, not never.
+      const deadline = Date.now() + 60_000;
+      while (health?.status !== 200 && Date.now() < deadline) {
         await sleep(200);
         health = await request(`http://127.0.0.1:${port}`, 'GET', '/health', null).catch(() => undefined);
       }

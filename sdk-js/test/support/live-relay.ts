@@ -92,10 +92,11 @@ export class LiveRelay extends Agents {
       },
       // spawnRelay waits on the port it picked; a restart keeps ours, so wait here instead.
       waitForHealth: !again,
-      healthTimeoutMs: 40_000,
+      // Generous: a relay on a busy machine starts late, not never.
+      healthTimeoutMs: 60_000,
     });
     if (!again) this.port = this.relay.port;
-    else await this.#healthy(40_000);
+    else await this.#healthy(60_000);
   }
 
   async #healthy(timeoutMs: number): Promise<void> {
