@@ -30,7 +30,10 @@ const SendBatchRequest = z
     messages: z
       .array(
         // Each envelope is validated on its own, so one bad envelope fails alone (SPEC: Batches).
-        z.unknown().openapi({ allOf: [{ $ref: '#/components/schemas/Envelope' }] }),
+        z
+          .unknown()
+          // `$ref` is valid OpenAPI but not in the metadata's type.
+          .openapi({ description: 'An Envelope', ...({ $ref: '#/components/schemas/Envelope' } as object) }),
       )
       .min(1)
       .max(MAX_BATCH),
