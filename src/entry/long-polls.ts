@@ -1,6 +1,6 @@
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 
-const LONG_POLL = /\/v1\/agents\/[^/]+\/inbox\/pull$/;
+const LONG_POLL = /\/v1\/agents\/[^/]+\/inbox\/pull(-batch)?$/;
 
 function isLongPoll(request: Request): boolean {
   // Cheap test first: most requests are not PULLs and their URL need not be parsed.
@@ -10,7 +10,7 @@ function isLongPoll(request: Request): boolean {
 }
 
 /**
- * A long-poll PULL holds its request open for up to 20 s, and a graceful shutdown waits for every
+ * A long-poll PULL (or PULL batch) holds its request open for up to 20 s, and a graceful shutdown waits for every
  * open request: one idle consumer would hold the relay past SHUTDOWN_TIMEOUT_SEC into a forced
  * exit that cuts its connection. Each long poll is given a signal that also fires when `stop`
  * does, so on shutdown it answers at once as if its wait had run out (204), and the relay stops.
