@@ -13,7 +13,8 @@ import type { Drive } from './workload.js';
 /** CPU milliseconds spent during one measured run; undefined where there is nothing to measure. */
 export interface Cpu {
   readonly pg: number | undefined;
-  readonly relay: number | undefined;
+  /** The process serving the leg over HTTP: the relay, or raw-http's server; 0 where there is none. */
+  readonly server: number | undefined;
   readonly load: number;
 }
 
@@ -32,7 +33,7 @@ interface LegSummary {
   readonly sendRate: number;
   readonly ops: Record<(typeof OPS)[number], Summary>;
   /** CPU milliseconds per 1,000 messages. */
-  readonly cpu: { pg: number | undefined; relay: number | undefined; load: number };
+  readonly cpu: { pg: number | undefined; server: number | undefined; load: number };
   readonly emptyLeases: number;
   readonly rounds: number[];
 }
@@ -58,7 +59,7 @@ export function formatRound(run: LegRun, rounds: number): string {
   return (
     `round ${run.round}/${rounds} ${run.leg.padEnd(11)} ${rate(run).toFixed(1).padStart(8)} msg/s` +
     `  p95 send ${p95(run.drive.send)} lease ${p95(run.drive.lease)} ack ${p95(run.drive.ack)}` +
-    ` e2e ${p95(run.drive.e2e)} ms  CPU ms/1k msg: pg ${cpu(run.cpu.pg)} relay ${cpu(run.cpu.relay)}` +
+    ` e2e ${p95(run.drive.e2e)} ms  CPU ms/1k msg: pg ${cpu(run.cpu.pg)} server ${cpu(run.cpu.server)}` +
     ` load ${cpu(run.cpu.load)}  empty leases ${run.drive.emptyLeases}`
   );
 }
@@ -71,7 +72,7 @@ export function summarizeLeg(runs: readonly LegRun[]): LegSummary {
     ops: { send: pooled('send'), lease: pooled('lease'), ack: pooled('ack'), e2e: pooled('e2e') },
     cpu: {
       pg: perThousand(runs, (cpu) => cpu.pg),
-      relay: perThousand(runs, (cpu) => cpu.relay),
+      server: perThousand(runs, (cpu) => cpu.server),
       load: perThousand(runs, (cpu) => cpu.load) as number,
     },
     emptyLeases: runs.reduce((sum, run) => sum + run.drive.emptyLeases, 0),
@@ -97,13 +98,13 @@ export function formatSummary(
       `${options.concurrency} consumers, ${loop}, ${options.rounds} round(s), ${options.db}` +
       (options.history ? `, ${options.history} acked messages of history in the relay's table` : ''),
     '',
-    '| leg | msg/s (median of rounds) | send rate | PG CPU ms / 1k msg | relay CPU ms / 1k msg | load generator CPU ms / 1k msg |',
+    '| leg | msg/s (median of rounds) | send rate | PG CPU ms / 1k msg | server CPU ms / 1k msg | load generator CPU ms / 1k msg |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const [leg, s] of legs) {
     lines.push(
       `| ${leg} | ${s.msgPerSec.toFixed(1)} | ${s.sendRate.toFixed(1)} | ${cpuCell(s.cpu.pg)} | ` +
-        `${cpuCell(s.cpu.relay)} | ${cpuCell(s.cpu.load)} |`,
+        `${cpuCell(s.cpu.server)} | ${cpuCell(s.cpu.load)} |`,
     );
   }
   lines.push(
@@ -141,6 +142,8 @@ function ratios(legs: ReadonlyMap<LegName, LegSummary>): [string, number | undef
   const pg = (leg: LegName) => legs.get(leg)?.cpu.pg;
   return [
     ['relay / raw msg/s', ratio(msgs('relay'), msgs('raw'))],
+    ['raw-http / raw msg/s (the ceiling of HTTP here)', ratio(msgs('raw-http'), msgs('raw'))],
+    ['relay / raw-http msg/s', ratio(msgs('relay'), msgs('raw-http'))],
     ['relay / pgboss msg/s', ratio(msgs('relay'), msgs('pgboss'))],
     ['relay-batch / raw-batch msg/s', ratio(msgs('relay-batch'), msgs('raw-batch'))],
     ['PG CPU per message relay / raw', ratio(pg('relay'), pg('raw'))],
@@ -164,7 +167,7 @@ function toJson(
           send_rate: round(s.sendRate, 1),
           rounds_msg_per_sec: s.rounds,
           ops: Object.fromEntries(OPS.map((op) => [op, summaryJson(s.ops[op])])),
-          cpu_ms_per_1k: { pg: cpu(s.cpu.pg), relay: cpu(s.cpu.relay), load: cpu(s.cpu.load) },
+          cpu_ms_per_1k: { pg: cpu(s.cpu.pg), server: cpu(s.cpu.server), load: cpu(s.cpu.load) },
           empty_leases: s.emptyLeases,
         },
       ]),

@@ -17,6 +17,7 @@ import { type Cpu, formatRound, formatSummary, type LegRun, summarizeLeg } from 
 import { BATCH, type LegContext, type LegName, type OpenLeg, type RelayTarget } from './legs/leg.js';
 import { pgbossLeg } from './legs/pgboss.js';
 import { rawLeg } from './legs/raw.js';
+import { rawHttpLeg } from './legs/raw-http.js';
 import { relayLeg } from './legs/relay.js';
 import { ownCpuMs, parentPid, postgresCpuMs, processCpuMs, readMemory } from './proc.js';
 import { RelayClient } from './relay-client.js';
@@ -31,6 +32,7 @@ const SETTLE_MS = 1500;
 
 const OPENERS: Readonly<Record<LegName, OpenLeg>> = {
   raw: rawLeg(1),
+  'raw-http': rawHttpLeg,
   'raw-batch': rawLeg(BATCH),
   pgboss: pgbossLeg,
   relay: relayLeg(1),
@@ -66,7 +68,8 @@ async function findPostmaster(databaseUrl: string): Promise<number> {
   }
 }
 
-type Meter = () => Cpu;
+/** CPU so far of PostgreSQL, of the process serving a leg (if any), and of this process. */
+type Meter = (server: number | undefined) => Cpu;
 
 /** Runs one leg once: open, warm up, clean, measure. A string says why the leg cannot run. */
 async function runLeg(
@@ -90,20 +93,15 @@ async function runLeg(
       await drive(opened.queue, { ...workload, messages: options.warmup, rate: undefined });
     }
     await opened.clean();
-    const before = meter();
+    const before = meter(opened.server);
     const result = await drive(opened.queue, workload);
     await sleep(SETTLE_MS);
-    const after = meter();
+    const after = meter(opened.server);
     const spent = (pick: (cpu: Cpu) => number | undefined) => {
       const [a, b] = [pick(after), pick(before)];
       return a === undefined || b === undefined ? undefined : a - b;
     };
-    const relayLegUsed = leg.startsWith('relay');
-    const cpu = {
-      pg: spent((c) => c.pg),
-      relay: relayLegUsed ? spent((c) => c.relay) : 0,
-      load: after.load - before.load,
-    };
+    const cpu = { pg: spent((c) => c.pg), server: spent((c) => c.server), load: after.load - before.load };
     return { leg, messages: options.messages, drive: result, cpu };
   } finally {
     await opened.close();
@@ -132,9 +130,9 @@ export async function compare(options: CompareOptions): Promise<void> {
       console.log(`seeded ${options.history} acked messages in ${seconds.toFixed(1)} s`);
     }
     const postmaster = databaseUrl ? await findPostmaster(databaseUrl) : undefined;
-    const meter: Meter = () => ({
+    const meter: Meter = (server) => ({
       pg: postmaster === undefined ? undefined : postgresCpuMs(postmaster),
-      relay: relayPid === undefined ? undefined : processCpuMs(relayPid),
+      server: server === undefined ? 0 : processCpuMs(server),
       load: ownCpuMs(),
     });
     const context: LegContext = {

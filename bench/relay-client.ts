@@ -147,7 +147,7 @@ export class RelayClient {
 
     let response: { status: number; text: string };
     try {
-      response = await send(this.agent, url, method, headers, body === undefined ? undefined : raw);
+      response = await exchange(this.agent, url, method, headers, body === undefined ? undefined : raw);
     } catch (error) {
       throw new BenchFailure(`${operation}: ${method} ${url} failed: ${describe(error)}`);
     }
@@ -163,7 +163,8 @@ export class RelayClient {
   }
 }
 
-function send(
+/** One HTTP exchange on a keep-alive agent: the status and the whole body as text. */
+export function exchange(
   agent: HttpAgent,
   url: string,
   method: string,

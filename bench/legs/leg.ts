@@ -2,7 +2,7 @@
 import type { Agent, RelayClient } from '../relay-client.js';
 import type { Queue } from '../workload.js';
 
-export const LEG_NAMES = ['raw', 'pgboss', 'relay', 'raw-batch', 'relay-batch'] as const;
+export const LEG_NAMES = ['raw', 'raw-http', 'pgboss', 'relay', 'raw-batch', 'relay-batch'] as const;
 export type LegName = (typeof LEG_NAMES)[number];
 
 /** Messages per call in the batch legs: the most SPEC "Batches" allows. */
@@ -38,6 +38,8 @@ export interface LegContext {
 export interface OpenedLeg {
   /** Each leg leases its own kind of handle. */
   readonly queue: Queue<any>;
+  /** The process that serves the leg over HTTP (the relay, raw-http's server), whose CPU is measured. */
+  readonly server?: number | undefined;
   /** Empties the leg's store, so the measured run starts on a clean table. */
   clean(): Promise<void>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { payload, type Queue } from '../workload.js';
 import { EMPTY_BACKOFF_MS, type LegContext, type OpenLeg, POOL_SIZE } from './leg.js';
 
-const SCHEMA = `
+export const SCHEMA = `
   create schema if not exists bench;
   create table if not exists bench.queue (
     id uuid primary key default gen_random_uuid(),
@@ -24,11 +24,11 @@ const SCHEMA = `
   );
   create index if not exists queue_ready_idx on bench.queue (inbox, seq) where status = 'ready';`;
 
-const SEND = {
+export const SEND = {
   name: 'raw-send',
   text: 'insert into bench.queue (inbox, body) values ($1, $2)',
 };
-const LEASE = {
+export const LEASE = {
   name: 'raw-lease',
   text: `update bench.queue set status = 'leased', lease_id = gen_random_uuid(),
            lease_until = now() + interval '30 seconds'
@@ -36,7 +36,7 @@ const LEASE = {
                      order by seq limit 1 for update skip locked)
          returning id, lease_id, body`,
 };
-const ACK = {
+export const ACK = {
   name: 'raw-ack',
   text: `update bench.queue set status = 'acked', finished_at = now(), lease_until = null
          where id = $1 and lease_id = $2 and status = 'leased'`,

@@ -96,6 +96,7 @@ export function relayLeg(batch: number): OpenLeg {
     }
     return {
       queue: batch === 1 ? single(relay) : batched(relay, batch),
+      server: relay.pid,
       clean: () => cleanRelayTable(context),
       close: async () => {},
     };
