@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
@@ -62,13 +63,21 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     c.header('X-Request-Id', requestId);
     await next();
   });
-  const limitTo = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new RelayError('payload_too_large', `requests may be at most ${maxSize} bytes`);
-      },
-    });
+  const limitTo = (maxSize: number): MiddlewareHandler<AppEnv> => {
+    const refuse = () => {
+      throw new RelayError('payload_too_large', `requests may be at most ${maxSize} bytes`);
+    };
+    const counted = bodyLimit({ maxSize, onError: refuse });
+    // Hono's bodyLimit asks for the body stream even to read Content-Length, and on Node that
+    // builds a WHATWG Request and a web stream for every request. A declared length (or a GET)
+    // is judged here; only a chunked body is counted as it streams.
+    return (c, next) => {
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+      const declared = c.req.header('content-length');
+      if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return counted(c, next);
+      return Number(declared) > maxSize ? refuse() : next();
+    };
+  };
   const requestLimit = limitTo(MAX_REQUEST_BYTES);
   const batchLimit = limitTo(MAX_BATCH_BYTES);
   app.use((c, next) => (c.req.path === SEND_BATCH_PATH ? batchLimit : requestLimit)(c, next));

@@ -46,6 +46,8 @@ export interface Deps {
   hub: Hub;
   /** Serves GET /v1/agents/{id}/ws; undefined where the runtime offers no WebSockets. */
   sockets: SocketGateway | undefined;
+  /** Aborted when a graceful shutdown begins: a waiting long poll answers at once (204). */
+  stopping: AbortSignal;
   metrics: Metrics;
   version: string;
   /** Answers whether the database can be reached; /health asks it. */
@@ -82,6 +84,8 @@ export interface DepsParts {
   hub?: Hub;
   /** Built from the finished deps, since a connection needs the database, the hub and the config. */
   sockets?: (deps: Deps) => SocketGateway;
+  /** The process's shutdown signal; where there is none (Workers), waits end only by themselves. */
+  stopping?: AbortSignal;
 }
 
 /** `Deps` from the parts an entry chooses; everything else is the same on every runtime. */
@@ -100,6 +104,7 @@ export function createDeps(parts: DepsParts): Deps {
     policy,
     hub: parts.hub ?? new LocalHub(),
     sockets: undefined,
+    stopping: parts.stopping ?? new AbortController().signal,
     metrics,
     version: VERSION,
     ping: async () => {

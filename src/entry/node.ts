@@ -15,7 +15,7 @@ import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
-import { endLongPollsOn } from './long-polls.js';
+import { closeConnectionsOnceStopped } from './stopping.js';
 import { stopWhenParentExits } from './parent-watch.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
@@ -55,6 +55,7 @@ async function main() {
     ? await PgHub.start({ url: config.databaseUrl, logger, debounceMs: config.notifyDebounceMs })
     : undefined;
   let gateway: NodeGateway | undefined;
+  const stop = new AbortController();
   const deps = createDeps({
     config,
     db: database.db,
@@ -63,6 +64,7 @@ async function main() {
     policy,
     metrics,
     hub,
+    stopping: stop.signal,
     sockets: (d) => {
       gateway = new NodeGateway(d);
       return gateway;
@@ -96,8 +98,7 @@ async function main() {
   });
 
   const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
-  const stop = new AbortController();
-  const fetch = endLongPollsOn(stop.signal, app.fetch);
+  const fetch = closeConnectionsOnceStopped(stop.signal, app.fetch);
   const server = serve({ fetch, port: config.port, websocket }, (info) => {
     logger.info(
       {

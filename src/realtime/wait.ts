@@ -5,17 +5,19 @@ export const MAX_WAIT_SEC = 20;
 
 /**
  * Long-poll: tries at once, else waits on the hub for the inbox to be notified and tries again,
- * until `waitSec` runs out or the client goes away. The database is asked once per wake, never
- * on a timer. `attempt` answers undefined when there is nothing to take yet.
+ * until `waitSec` runs out, the client goes away (`signal`) or the relay begins to stop. The
+ * database is asked once per wake, never on a timer. `attempt` answers undefined when there is
+ * nothing to take yet.
  */
 export async function untilReady<T>(
-  deps: Pick<Deps, 'hub'>,
+  deps: Pick<Deps, 'hub' | 'stopping'>,
   agentId: string,
   waitSec: number,
   signal: AbortSignal | undefined,
   attempt: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   const deadline = Date.now() + waitSec * 1000;
+  const ends = signal ? [signal, deps.stopping] : [deps.stopping];
   // Watching before the first look, so a SEND between that look and the wait is not missed.
   let woken = false;
   let resolveWake: (() => void) | undefined;
@@ -26,7 +28,7 @@ export async function untilReady<T>(
   try {
     for (;;) {
       woken = false;
-      if (signal?.aborted) return undefined;
+      if (ends.some((end) => end.aborted)) return undefined;
       const found = await attempt();
       if (found !== undefined) return found;
       const left = deadline - Date.now();
@@ -35,12 +37,12 @@ export async function untilReady<T>(
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
+          for (const end of ends) end.removeEventListener('abort', done);
           resolve();
         };
         const timer = setTimeout(done, left);
         resolveWake = done;
-        signal?.addEventListener('abort', done, { once: true });
+        for (const end of ends) end.addEventListener('abort', done, { once: true });
       });
       resolveWake = undefined;
     }
