@@ -21,6 +21,7 @@ Starts a durable PostgreSQL server (fsync and synchronous_commit on) and a relay
 then runs the same queue workload through each leg in turn, and again for every round:
 
   raw          node-postgres, named prepared statements, a minimal queue table
+  raw-http     raw's statements behind a bare node:http server: what HTTP alone costs
   pgboss       pg-boss 10: send, fetch (one job), complete
   relay        the relay over HTTP: SEND, PULL, ACK
   raw-batch    raw, 100 messages per statement
