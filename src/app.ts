@@ -11,6 +11,7 @@ import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
+import { consoleRoutes } from './routes/console.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
@@ -90,6 +91,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', metricsRoutes(deps));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.route('/', docsRoutes(options.docsAssets));
+  app.route('/', consoleRoutes());
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
   // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.
