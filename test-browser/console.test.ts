@@ -98,7 +98,7 @@ describe('the console', () => {
       .toEqual([request, reply.body.message_id]);
     expect(await c.page.locator('[data-field="Correlation id"]').textContent()).toBe(request);
     expect(await c.page.locator('pre.body').textContent()).toContain('all good');
-    await c.keep('message-thread');
+    await c.keep('message-thread', { fullPage: true });
   });
 
   it('redrives a dead letter from the page, and the agent pulls it again', async () => {
@@ -134,7 +134,7 @@ describe('the console', () => {
     await c.page.getByLabel('Result (JSON object)').fill('{"approved": true, "by": "dana"}');
     await c.page.getByRole('button', { name: 'Send reply' }).click();
     await c.page.getByRole('status').filter({ hasText: 'Reply sent' }).waitFor();
-    await c.keep('reply');
+    await c.keep('reply', { fullPage: true });
 
     const answer = await relay.pull(agent);
     expect(answer.status).toBe(200);

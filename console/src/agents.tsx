@@ -56,11 +56,11 @@ export function AgentsView({
                   a.agent_id
                 )}
               </th>
-              <td>
+              <td data-label="Presence">
                 <span class={a.online ? 'online' : 'offline'}>{a.online ? 'online' : 'offline'}</span>
               </td>
-              <td>{when(a.last_seen)}</td>
-              <td>
+              <td data-label="Last seen">{when(a.last_seen)}</td>
+              <td data-label="Inbox depth">
                 {self === null || self === a.agent_id ? (
                   <Depth relay={relay} agentId={a.agent_id} revision={revision} />
                 ) : (

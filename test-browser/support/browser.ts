@@ -30,8 +30,8 @@ export interface ConsolePage {
   errors: Error[];
   /** Every URL the page requested. */
   urls: string[];
-  /** Saves what the page shows now as `<name>.png`. */
-  keep: (name: string) => Promise<void>;
+  /** Saves what the page shows now as `<name>.png` (the whole page with `fullPage`). */
+  keep: (name: string, options?: { fullPage?: boolean }) => Promise<void>;
 }
 
 export async function openConsole(
@@ -51,9 +51,9 @@ export async function openConsole(
     context,
     errors,
     urls,
-    keep: async (name) => {
+    keep: async (name, options) => {
       mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), ...options });
     },
   };
 }
