@@ -64,6 +64,12 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
     [relay, agentId, revision],
   );
 
+  // A new view (or leaving a message) moves the focus to its heading, so keyboard and screen
+  // reader users land where the content starts; the message view focuses its own heading.
+  useEffect(() => {
+    if (!open) document.querySelector<HTMLElement>('main h2')?.focus();
+  }, [view, open, agentId]);
+
   const choose = (id: string) => {
     setAgentId(id);
     setOpen(null);
