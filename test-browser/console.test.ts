@@ -199,6 +199,31 @@ describe('the console', () => {
     expect(await c.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   });
 
+  it('labels every control in every view, for screen readers', async () => {
+    const [sender, inbox] = [await register(), await register()];
+    await sendTo(sender, inbox, { subject: 'Label check' });
+    const c = await signedIn(inbox);
+    const unlabelled = () =>
+      c.page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('input, select, textarea, button')]
+          .filter((el) =>
+            el instanceof HTMLButtonElement
+              ? !(el.textContent?.trim() || el.getAttribute('aria-label'))
+              : !((el as HTMLInputElement).labels?.length || el.getAttribute('aria-label')),
+          )
+          .map((el) => el.outerHTML),
+      );
+    for (const view of ['Inbox', 'Sent', 'Dead letters', 'Compose', 'Agents']) {
+      await c.page.getByRole('button', { name: view, exact: true }).click();
+      await expect.poll(() => c.page.evaluate(() => document.activeElement?.tagName)).toBe('H2');
+      expect(await unlabelled()).toEqual([]);
+    }
+    await c.page.getByRole('button', { name: 'Inbox', exact: true }).click();
+    await c.page.getByText('Label check').click();
+    await c.page.getByRole('heading', { name: 'Label check' }).waitFor();
+    expect(await unlabelled()).toEqual([]);
+  });
+
   it('runs under a strict CSP and keeps the key out of URLs, logs and local storage', async () => {
     const agent = await register();
     const c = await open();

@@ -51,6 +51,8 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
   const [agentId, setAgentId] = useState<string | null>(session.agentId);
   const [view, setView] = useState<View>(admin ? 'agents' : 'inbox');
   const [open, setOpen] = useState<Message | null>(null);
+  // Counts choices of a view, so choosing the one already shown moves the focus too.
+  const [shown, setShown] = useState(0);
   // Bumped by every live event: the views in sight re-read what they show.
   const [revision, setRevision] = useState(0);
   const bump = () => setRevision((r) => r + 1);
@@ -68,7 +70,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
   // reader users land where the content starts; the message view focuses its own heading.
   useEffect(() => {
     if (!open) document.querySelector<HTMLElement>('main h2')?.focus();
-  }, [view, open, agentId]);
+  }, [view, open, agentId, shown]);
 
   const choose = (id: string) => {
     setAgentId(id);
@@ -78,6 +80,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
   const show = (next: View) => {
     setOpen(null);
     setView(next);
+    setShown((n) => n + 1);
   };
   const needsAgent = view !== 'agents' && !agentId;
 
