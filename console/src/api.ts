@@ -159,8 +159,19 @@ export class Relay {
     await this.json('DELETE', `/v1/messages/${path(messageId)}`);
   }
 
-  async send(envelope: Envelope): Promise<string> {
-    const to = envelope.to.replace(/^agent:\/\//, '');
+  /** SENDs a new message from `agentId`, stamped now with a fresh id; `to` is a bare id or a URI. */
+  async send(
+    agentId: string,
+    message: Pick<Envelope, 'type' | 'to' | 'subject' | 'body' | 'correlation_id'>,
+  ): Promise<string> {
+    const to = message.to.replace(/^agent:\/\//, '');
+    const envelope: Envelope = {
+      ...message,
+      id: crypto.randomUUID(),
+      from: `agent://${agentId}`,
+      to: `agent://${to}`,
+      timestamp: new Date().toISOString(),
+    };
     const url = `/v1/agents/${path(to)}/messages`;
     return (await this.json<{ message_id: string }>('POST', url, envelope)).message_id;
   }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Relay } from './api';
-import { bareId, parseObject } from './format';
+import { parseObject } from './format';
 import { ErrorNote } from './relay-error';
 import { useAction } from './use-resource';
 
@@ -20,15 +20,12 @@ export function Composer({ relay, agentId, onSent }: { relay: Relay; agentId: st
     event.preventDefault();
     setSent(null);
     const id = await action.run(() =>
-      relay.send({
-        id: crypto.randomUUID(),
+      relay.send(agentId, {
         type,
-        from: `agent://${agentId}`,
-        to: `agent://${bareId(to.trim())}`,
+        to: to.trim(),
         subject,
         body: parseObject(body, 'The body'),
         ...(correlationId.trim() ? { correlation_id: correlationId.trim() } : {}),
-        timestamp: new Date().toISOString(),
       }),
     );
     if (id) {

@@ -29,15 +29,12 @@ export function ReplyForm({
     event.preventDefault();
     setSent(null);
     const id = await action.run(() =>
-      relay.send({
-        id: crypto.randomUUID(),
+      relay.send(agentId, {
         type: kind === 'result' ? 'task.result' : 'task.error',
-        from: `agent://${agentId}`,
         to: original.from,
         subject: original.subject,
         body: parseObject(text, kind === 'result' ? 'The result' : 'The error'),
         correlation_id: original.correlation_id ?? original.id,
-        timestamp: new Date().toISOString(),
       }),
     );
     if (id) {
