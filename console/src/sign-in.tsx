@@ -46,7 +46,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           id="sign-in-key"
           name="key"
           type="password"
-          autocomplete="current-password"
+          autocomplete="off"
           required
           value={key}
           onInput={(e) => setKey(e.currentTarget.value)}
