@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Relay } from './api';
 import { parseObject } from './format';
 import { ErrorNote } from './relay-error';
-import { useAction } from './use-resource';
+import { useSend } from './use-resource';
 
 const TYPES = ['task.request', 'task.result', 'task.error', 'event'];
 
@@ -13,25 +13,17 @@ export function Composer({ relay, agentId, onSent }: { relay: Relay; agentId: st
   const [subject, setSubject] = useState('');
   const [body, setBody] = useState('{}');
   const [correlationId, setCorrelationId] = useState('');
-  const [sent, setSent] = useState<string | null>(null);
-  const action = useAction();
+  const action = useSend(relay, agentId, onSent);
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setSent(null);
-    const id = await action.run(() =>
-      relay.send(agentId, {
-        type,
-        to: to.trim(),
-        subject,
-        body: parseObject(body, 'The body'),
-        ...(correlationId.trim() ? { correlation_id: correlationId.trim() } : {}),
-      }),
-    );
-    if (id) {
-      setSent(id);
-      onSent();
-    }
+    void action.send(() => ({
+      type,
+      to: to.trim(),
+      subject,
+      body: parseObject(body, 'The body'),
+      ...(correlationId.trim() ? { correlation_id: correlationId.trim() } : {}),
+    }));
   };
 
   return (
@@ -69,9 +61,9 @@ export function Composer({ relay, agentId, onSent }: { relay: Relay; agentId: st
         Send
       </button>
       <ErrorNote error={action.error} />
-      {sent ? (
+      {action.sent ? (
         <p role="status" class="ok">
-          Sent: <code>{sent}</code>
+          Sent: <code>{action.sent}</code>
         </p>
       ) : null}
     </form>

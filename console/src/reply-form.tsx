@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Message, Relay } from './api';
 import { bareId, parseObject } from './format';
 import { ErrorNote } from './relay-error';
-import { useAction } from './use-resource';
+import { useSend } from './use-resource';
 
 /**
  * Answers a message as the agent in view: a `task.result` (or `task.error`) to its sender, with
@@ -22,25 +22,17 @@ export function ReplyForm({
 }) {
   const [kind, setKind] = useState<'result' | 'error'>('result');
   const [text, setText] = useState('{\n  "approved": true\n}');
-  const [sent, setSent] = useState<string | null>(null);
-  const action = useAction();
+  const action = useSend(relay, agentId, onSent);
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setSent(null);
-    const id = await action.run(() =>
-      relay.send(agentId, {
-        type: kind === 'result' ? 'task.result' : 'task.error',
-        to: original.from,
-        subject: original.subject,
-        body: parseObject(text, kind === 'result' ? 'The result' : 'The error'),
-        correlation_id: original.correlation_id ?? original.id,
-      }),
-    );
-    if (id) {
-      setSent(id);
-      onSent();
-    }
+    void action.send(() => ({
+      type: kind === 'result' ? 'task.result' : 'task.error',
+      to: original.from,
+      subject: original.subject,
+      body: parseObject(text, kind === 'result' ? 'The result' : 'The error'),
+      correlation_id: original.correlation_id ?? original.id,
+    }));
   };
 
   return (
@@ -76,9 +68,9 @@ export function ReplyForm({
         Send reply
       </button>
       <ErrorNote error={action.error} />
-      {sent ? (
+      {action.sent ? (
         <p role="status" class="ok">
-          Reply sent: <code>{sent}</code>
+          Reply sent: <code>{action.sent}</code>
         </p>
       ) : null}
     </form>

@@ -9,22 +9,19 @@ export function Stats({ stats }: { stats: Resource<InboxStats | undefined> }) {
   return (
     <section class="stats" aria-label="Inbox stats">
       <dl>
-        <div>
-          <dt>Ready</dt>
-          <dd data-stat="ready">{s?.ready ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Leased</dt>
-          <dd data-stat="leased">{s?.leased ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Dead</dt>
-          <dd data-stat="dead">{s?.dead ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Oldest</dt>
-          <dd data-stat="oldest">{age(s?.oldest_age_sec)}</dd>
-        </div>
+        {(
+          [
+            ['Ready', 'ready', s?.ready],
+            ['Leased', 'leased', s?.leased],
+            ['Dead', 'dead', s?.dead],
+            ['Oldest', 'oldest', s ? age(s.oldest_age_sec) : undefined],
+          ] as const
+        ).map(([label, name, value]) => (
+          <div key={name}>
+            <dt>{label}</dt>
+            <dd data-stat={name}>{value ?? '—'}</dd>
+          </div>
+        ))}
       </dl>
       <ErrorNote error={stats.error} />
     </section>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { RelayError } from './api';
+import { type Envelope, type Relay, RelayError } from './api';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -76,4 +76,20 @@ export function useAction() {
     }
   }, []);
   return { busy, error, run, clear: () => setError(undefined) };
+}
+
+/** A form's SEND as the agent in view: the new message's id once sent, and the action's state. */
+export function useSend(relay: Relay, agentId: string, onSent: () => void) {
+  const action = useAction();
+  const [sent, setSent] = useState<string | null>(null);
+  const send = async (build: () => Pick<Envelope, 'type' | 'to' | 'subject' | 'body' | 'correlation_id'>) => {
+    setSent(null);
+    // Building runs inside the action, so a body that is not JSON shows as the form's error.
+    const id = await action.run(() => relay.send(agentId, build()));
+    if (id) {
+      setSent(id);
+      onSent();
+    }
+  };
+  return { ...action, sent, send };
 }
