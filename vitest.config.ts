@@ -33,6 +33,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The console in a real headless Chromium (the machine's own; see test-browser/support).
+          name: 'browser',
+          include: ['test-browser/**/*.test.ts'],
+          env: { ADMP_TEST_DB: 'pglite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'sdk-js',
           include: ['sdk-js/test/**/*.test.ts'],
           globalSetup: ['sdk-js/test/support/global-relay.ts'],

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openApiJson } from '../src/openapi.js';
+import { CONSOLE_ASSETS_PATH, consoleAssetsModule } from './console-bundle.js';
 import { initDbSql } from './init-sql.js';
 import { DASHBOARD_PATH, dashboard } from './write-grafana-dashboard.js';
 
@@ -16,6 +17,10 @@ describe('generated files', () => {
 
   it('deploy/grafana/dashboard.json matches its script (run `npm run grafana`)', () => {
     expect(JSON.parse(read(DASHBOARD_PATH))).toEqual(dashboard());
+  });
+
+  it('the console bundle matches console/src (run `npm run console`)', async () => {
+    expect(read(CONSOLE_ASSETS_PATH)).toBe(await consoleAssetsModule());
   });
 
   it('deploy/init-db.sql matches the migrations (run `npm run db:generate`)', () => {

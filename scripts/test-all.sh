@@ -22,6 +22,6 @@ done
 
 echo
 echo "== npm test summary"
-echo "node   (vitest: unit, pglite, postgres, sdk-js, workerd): ${status[node]}"
-echo "python (ruff, mypy, pytest, wheel and sdist):             ${status[python]}"
+echo "node   (vitest: unit, pglite, postgres, browser, sdk-js, workerd): ${status[node]}"
+echo "python (ruff, mypy, pytest, wheel and sdist):                      ${status[python]}"
 [[ ${status[node]} == passed* && ${status[python]} == passed* ]]

@@ -13,6 +13,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
 import { browseRoutes } from './routes/browse.js';
+import { consoleRoutes } from './routes/console.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -101,6 +102,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', metricsRoutes(deps));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.route('/', docsRoutes(options.docsAssets));
+  app.route('/', consoleRoutes());
   // Public, so mounted before /v1's authentication, which Hono applies to every later route.
   app.route('/', keyDirectoryRoutes(deps));
   // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CONSOLE_CSP } from '../src/routes/console.js';
+import { CONSOLE_SCRIPT, CONSOLE_STYLE } from '../src/routes/console-assets.generated.js';
 import { call, envelope, query, sleep, TARGETS, type Target } from './targets.js';
 
 interface Agent {
@@ -37,6 +39,19 @@ describe.each(TARGETS)('$name', (target: Target) => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
     expect(r.body.paths['/v1/agents/{id}/inbox/pull']).toBeDefined();
+  });
+
+  it('serves the console and the assets bundled into the Worker, under a strict CSP', async () => {
+    const get = (path: string) => target.fetch(new Request(`http://relay.test${path}`));
+    const page = await get('/console');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    const html = await page.text();
+    const script = await get(html.match(/src="([^"]+\.js)"/)?.[1] ?? 'no script');
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await script.text()).toBe(CONSOLE_SCRIPT);
+    const style = await get(html.match(/href="([^"]+\.css)"/)?.[1] ?? 'no stylesheet');
+    expect(await style.text()).toBe(CONSOLE_STYLE);
   });
 
   it('refuses a request without credentials', async () => {
