@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   invalid_signature: 403,
   not_found: 404,
   id_conflict: 409,
+  invalid_state: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   upgrade_required: 426,
