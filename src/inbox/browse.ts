@@ -26,7 +26,7 @@ const listIn = (direction: Direction) =>
     { durable: false },
   );
 
-const LIST = { inbox: listIn('inbox'), sent: listIn('sent') };
+export const LIST_MESSAGES = { inbox: listIn('inbox'), sent: listIn('sent') };
 
 type SeqKey = [string];
 const isSeqKey = (key: unknown): key is SeqKey =>
@@ -45,7 +45,7 @@ export interface ListRequest {
 export async function listMessages(deps: Deps, request: ListRequest): Promise<Page<ListedMessage>> {
   const [before] = request.cursor ? decodeCursor(request.cursor, isSeqKey) : START;
   const states = request.status ? [request.status] : [...MESSAGE_STATES];
-  const found = await deps.run<ListedRow>(LIST[request.direction], [
+  const found = await deps.run<ListedRow>(LIST_MESSAGES[request.direction], [
     request.agentId,
     states,
     before,
@@ -63,7 +63,7 @@ export async function listMessages(deps: Deps, request: ListRequest): Promise<Pa
 export const MAX_THREAD = 1000;
 
 // The primary key finds the first message, message_correlation_idx the rest.
-const THREAD = statement(
+export const THREAD = statement(
   'admp_thread',
   `select ${LISTED_COLUMNS} from message m
    where (m.id = lower($1) or m.correlation_id = $1)

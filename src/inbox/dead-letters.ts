@@ -10,7 +10,7 @@ import type { Origin } from './operation.js';
 // Served by message_dead_idx (to_agent_id, finished_at, id): the row comparison is its index
 // condition, so a page costs the same however many dead letters or finished messages lie before it.
 // The cursor carries finished_at as PostgreSQL's text, which keeps its microseconds.
-const LIST = statement(
+export const LIST_DEAD_LETTERS = statement(
   'admp_dead_letters',
   `select ${LISTED_COLUMNS}, m.finished_at::text as died_key
    from message m
@@ -43,7 +43,7 @@ export async function listDeadLetters(
   page: { limit: number; cursor?: string | undefined },
 ): Promise<Page<DeadLetter>> {
   const [diedAfter, idAfter] = page.cursor ? decodeCursor(page.cursor, isDeadKey) : START;
-  const found = await deps.run<ListedRow & { died_key: string }>(LIST, [
+  const found = await deps.run<ListedRow & { died_key: string }>(LIST_DEAD_LETTERS, [
     agentId,
     diedAfter,
     idAfter,
