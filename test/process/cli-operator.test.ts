@@ -15,7 +15,7 @@ import {
 } from './relay-process.js';
 
 // Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
-vi.setConfig({ testTimeout: 120_000 });
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
 let relay: RelayProcess;

@@ -31,7 +31,7 @@ export const deadLetterCommands: Command[] = [
     options: { all: { type: 'boolean', description: 'every dead letter of the inbox' } },
     details: 'Fix what made them fail first: a redriven message that fails again dies again.',
     async run(c) {
-      if (c.values.all === c.args.length > 0) {
+      if (Boolean(c.values.all) === c.args.length > 0) {
         throw new CliError('admp dead-letters redrive takes message ids or --all', 2);
       }
       const body = c.values.all ? { all: true } : { message_ids: c.args };
