@@ -110,19 +110,19 @@ describe('listing messages', () => {
 
 describe('threads', () => {
   it('returns the first message and every reply carrying its id, oldest first, to each party', async () => {
-    const { message_id: root } = (await relay.send(alice, bob.id, { subject: 'question' })).body;
-    const pulled = await relay.pull(bob);
+    const { message_id: root } = (await relay.send(alice, carol.id, { subject: 'question' })).body;
+    const pulled = await relay.pull(carol);
     expect(pulled.body.id).toBe(root);
     const reply = await relay.call(
       'POST',
-      `/v1/agents/${bob.id}/messages/${root}/reply?lease_id=${pulled.body.lease_id}`,
+      `/v1/agents/${carol.id}/messages/${root}/reply?lease_id=${pulled.body.lease_id}`,
       {
-        token: bob.apiKey,
+        token: carol.apiKey,
         body: { result: { answer: 42 } },
       },
     );
     expect(reply.status).toBe(200);
-    for (const party of [alice, bob]) {
+    for (const party of [alice, carol]) {
       const r = await relay.call('GET', `/v1/threads/${root}`, { token: party.apiKey });
       expect(r.status).toBe(200);
       expect(r.body.messages.map((m: any) => [m.id, m.type, m.status])).toEqual([

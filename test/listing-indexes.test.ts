@@ -4,11 +4,14 @@ import { LIST_MESSAGES, THREAD } from '../src/inbox/browse.js';
 import { LIST_DEAD_LETTERS } from '../src/inbox/dead-letters.js';
 import { LEASE } from '../src/inbox/lease.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
+import { ENGINE } from './support/test-database.js';
 
 // Listings and PULL with a million finished messages in the table: each must be an index scan
 // stopped at its page, never a walk of history. The plan is the proof: a timing would only say
-// something about this machine.
-const FINISHED = 1_000_000;
+// something about this machine. PGlite (single-threaded WebAssembly) takes a tenth of that, enough
+// for its planner to prefer the same indexes, in a time a shared machine can spare.
+const FINISHED = ENGINE === 'postgres' ? 1_000_000 : 100_000;
+const DELAYED = 1000;
 
 let relay: TestRelay;
 
@@ -34,9 +37,9 @@ beforeAll(async () => {
       fingerprint, max_attempts, available_at)
     select gen_random_uuid()::text, 'ix.inbox', 'ix.sender', 'event', 'later', '{}', '2026-01-01T00:00:00Z', 86400,
       now() + interval '1 day', 'fp', 3, now() + interval '1 hour'
-    from generate_series(1, 1000)`);
+    from generate_series(1, ${DELAYED})`);
   await relay.db.execute('analyze message');
-}, 900_000);
+}, 1_800_000);
 afterAll(() => relay?.close());
 
 const literal = (value: unknown): string => {
@@ -49,61 +52,100 @@ const literal = (value: unknown): string => {
 interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
-/** Every scan in the plan of `statement` run with `values`: node type and index. */
-async function scans(statement: Statement, values: unknown[]): Promise<string[]> {
+interface Plan {
+  /** Every scan of a table or an index: node type, and the index. */
+  scans: string[];
+  /** With `analyze`: the rows those scans read (returned or filtered out), every loop counted. */
+  rowsRead: number;
+  text: string;
+}
+
+/** The plan of `statement` with `values`; `analyze` runs it too (for reads only). */
+async function plan(statement: Statement, values: unknown[], analyze = false): Promise<Plan> {
   const text = statement.text.replace(/\$(\d+)/g, (_, n) => literal(values[Number(n) - 1]));
+  const options = analyze ? 'analyze, format json' : 'format json';
   const [row] = await execute<{ 'QUERY PLAN': [{ Plan: PlanNode }] | string }>(
-    `explain (format json) ${text}`,
+    `explain (${options}) ${text}`,
   );
   const raw = row?.['QUERY PLAN'];
-  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan as PlanNode;
-  const found: string[] = [];
+  const root = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan as PlanNode;
+  const found: Plan = { scans: [], rowsRead: 0, text: JSON.stringify(root) };
   const walk = (node: PlanNode) => {
-    if (node['Node Type'].includes('Scan') && node['Node Type'] !== 'Function Scan') {
-      found.push(`${node['Node Type']}${node['Index Name'] ? ` on ${node['Index Name']}` : ''}`);
+    const type = node['Node Type'];
+    if (type.includes('Scan') && !['Function Scan', 'Subquery Scan'].includes(type)) {
+      found.scans.push(`${type}${node['Index Name'] ? ` on ${node['Index Name']}` : ''}`);
+      const read = (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0);
+      found.rowsRead += read * (node['Actual Loops'] ?? 1);
     }
     for (const child of node.Plans ?? []) walk(child);
   };
-  walk(plan);
+  walk(root);
   return found;
 }
 
-const noSeqScan = (found: string[]) => expect(found.filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
+const noSeqScan = (found: Plan) =>
+  expect(
+    found.scans.filter((s) => s.startsWith('Seq Scan')),
+    found.text,
+  ).toEqual([]);
+const PAGE = 50;
 
 describe(`with ${FINISHED.toLocaleString('en')} finished messages in the table`, () => {
-  it('lists dead letters through message_dead_idx, from the start and from a cursor', async () => {
+  it('lists dead letters through message_dead_idx, reading one page, from the start and from a cursor', async () => {
     for (const after of ['-infinity', new Date(Date.now() - 500_000_000).toISOString()]) {
-      const found = await scans(LIST_DEAD_LETTERS, ['ix.inbox', after, '', 51]);
+      const found = await plan(LIST_DEAD_LETTERS, ['ix.inbox', after, '', PAGE + 1], true);
       noSeqScan(found);
-      expect(found).toEqual(['Index Scan on message_dead_idx']);
+      expect(found.scans).toEqual(['Index Scan on message_dead_idx']);
+      expect(found.rowsRead).toBe(PAGE + 1);
     }
   });
 
-  it('browses an inbox and an outbox through their indexes, in one state or in all', async () => {
+  it('browses an inbox and an outbox through their indexes, reading at most a page per state', async () => {
     for (const direction of ['inbox', 'sent'] as const) {
       const index = direction === 'inbox' ? 'message_inbox_idx' : 'message_outbox_idx';
       const agent = direction === 'inbox' ? 'ix.inbox' : 'ix.sender';
-      for (const states of [['delivered'], ['delivered', 'leased', 'acked', 'dead', 'cancelled']]) {
-        const found = await scans(LIST_MESSAGES[direction], [agent, states, '9223372036854775807', 51]);
+      for (const states of [
+        ['acked'],
+        ['delivered'],
+        ['delivered', 'leased', 'acked', 'dead', 'cancelled'],
+      ]) {
+        const found = await plan(
+          LIST_MESSAGES[direction],
+          [agent, states, '9223372036854775807', PAGE + 1],
+          true,
+        );
         noSeqScan(found);
-        expect(found).toEqual([`Index Scan Backward on ${index}`]);
+        expect(
+          found.scans.every((s) => s.endsWith(`on ${index}`)),
+          found.text,
+        ).toBe(true);
+        expect(found.rowsRead, found.text).toBeLessThanOrEqual(states.length * (PAGE + 1));
       }
     }
   });
 
-  it('finds a thread by primary key and correlation index', async () => {
-    const found = await scans(THREAD, ['ix-thread', 'ix.sender']);
+  it('finds a thread through the correlation index', async () => {
+    const found = await plan(THREAD, ['ix-thread', 'ix.sender'], true);
     noSeqScan(found);
-    expect(found.join()).toContain('message_correlation_idx');
+    expect(found.scans.join(), found.text).toContain('message_correlation_idx');
   });
 
-  it('keeps PULL an index scan on message_ready_idx past a backlog of delayed messages', async () => {
-    const found = await scans(LEASE, ['ix.inbox', 30, 1]);
+  it('keeps PULL on an index of live messages only, past a backlog of delayed ones', async () => {
+    // Safe to run: every live message is delayed, so the lease finds nothing to take.
+    const found = await plan(LEASE, ['ix.inbox', 30, 1], true);
     noSeqScan(found);
-    expect(found).toContain('Index Scan on message_ready_idx');
+    const [scan] = found.scans;
+    // Both indexes hold only delivered and leased rows; the planner picks by its estimates.
+    expect(['Index Scan on message_ready_idx', 'Index Scan on message_expiry_idx'], found.text).toContain(
+      scan,
+    );
+    expect(found.rowsRead, found.text).toBeLessThanOrEqual(DELAYED);
   });
 
   it('answers each listing and a PULL correctly on that table', async () => {

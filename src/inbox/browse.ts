@@ -2,8 +2,7 @@ import { statement } from '../db/statements.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { MESSAGE_STATES, type MessageState } from '../message-states.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Page } from './dead-letters.js';
+import { decodeCursor, type Page, toPage } from './cursor.js';
 import { LISTED_COLUMNS, type ListedMessage, type ListedRow, renderListed } from './message-row.js';
 
 export type Direction = 'inbox' | 'sent';
@@ -51,12 +50,7 @@ export async function listMessages(deps: Deps, request: ListRequest): Promise<Pa
     before,
     request.limit + 1,
   ]);
-  const shown = found.slice(0, request.limit);
-  const last = shown.at(-1);
-  return {
-    messages: shown.map(renderListed),
-    next_cursor: found.length > request.limit && last ? encodeCursor([String(last.seq)]) : null,
-  };
+  return toPage(found, request.limit, renderListed, (row) => [String(row.seq)]);
 }
 
 /** A thread is bounded by what one conversation holds, not paged; past this it is cut, oldest kept. */

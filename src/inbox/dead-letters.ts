@@ -3,7 +3,7 @@ import { statement } from '../db/statements.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { observe } from '../observe/events.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, type Page, toPage } from './cursor.js';
 import { LISTED_COLUMNS, type ListedRow, renderListed } from './message-row.js';
 import type { Origin } from './operation.js';
 
@@ -26,11 +26,6 @@ type DeadKey = [string, string];
 const isDeadKey = (key: unknown): key is DeadKey =>
   Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
 
-export interface Page<T> {
-  messages: T[];
-  next_cursor: string | null;
-}
-
 export type DeadLetter = Omit<ReturnType<typeof renderListed>, 'status'> & {
   status: 'dead';
   died_at: string;
@@ -49,16 +44,12 @@ export async function listDeadLetters(
     idAfter,
     page.limit + 1,
   ]);
-  const shown = found.slice(0, page.limit);
-  const last = shown.at(-1);
-  return {
-    messages: shown.map((row) => ({
-      ...renderListed(row),
-      status: 'dead' as const,
-      died_at: isoOrNull(row.finished_at) as string,
-    })),
-    next_cursor: found.length > page.limit && last ? encodeCursor([last.died_key, last.id]) : null,
-  };
+  const render = (row: ListedRow) => ({
+    ...renderListed(row),
+    status: 'dead' as const,
+    died_at: isoOrNull(row.finished_at) as string,
+  });
+  return toPage(found, page.limit, render, (row) => [row.died_key, row.id]);
 }
 
 // Back to the inbox as if just sent: attempts start over and the TTL runs again from now. Its
