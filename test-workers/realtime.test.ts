@@ -49,8 +49,10 @@ interface Rewindable {
 
 describe('the Durable Object hub in workerd', () => {
   const prefix = `rt${crypto.randomUUID().slice(0, 8)}`;
+  let n = 0;
   const register = async (name: string) => {
-    const id = `${prefix}.${name}`;
+    n += 1;
+    const id = `${prefix}.${name}-${n}`;
     const r = await call(target, 'POST', '/v1/agents', { body: { agent_id: id } });
     expect(r.status).toBe(201);
     return { id, apiKey: r.body.api_key as string };

@@ -61,7 +61,7 @@ export async function nack(deps: Deps, request: NackRequest): Promise<NackResult
     observe(deps, { kind: 'lease.extended', agentId, messageId, leaseUntil }, request.requestId);
     return result;
   }
-  if (result.status !== 'leased') deps.hub.notify(agentId);
+  deps.hub.notify(agentId, result.status === 'dead' ? 'dead' : 'ready');
   const { status, attempts } = result;
   observe(deps, { kind: 'message.nacked', agentId, messageId, reason, status, attempts }, request.requestId);
   return result;

@@ -15,7 +15,7 @@ export type Sent = Omit<Extract<RelayEvent, { kind: 'message.sent' }>, 'kind'> &
 
 /** A new message is in `to`'s inbox: wake its waiters and record `message.sent`. */
 export function announceSent(deps: Deps, m: Sent): void {
-  deps.hub.notify(m.to);
+  deps.hub.notify(m.to, 'ready');
   const { requestId, ...event } = m;
   observe(deps, { kind: 'message.sent', ...event }, requestId);
 }

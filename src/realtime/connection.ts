@@ -52,7 +52,7 @@ export class InboxConnection {
     if (this.closed) return session?.detach();
     if (!session) return this.end(CLOSE.sessionEnded, 'agent not found');
     this.session = session;
-    this.unwatch = this.deps.hub.watch(this.request.agentId, () => void session.pump());
+    this.unwatch = this.deps.hub.watch(this.request.agentId, (change) => void session.wake(change));
     this.ticker = setInterval(() => {
       void session.heartbeat().then(() => {
         if (session.isClosed) this.detach();

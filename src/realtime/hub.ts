@@ -1,36 +1,43 @@
 /**
- * Wakes whoever waits on an inbox (a long-poll, a WebSocket) when a message may have become
- * ready there: after a SEND, a NACK, a REPLY, a broadcast, or a sweep that returned leases.
+ * How an inbox changed: a message became ready (a SEND, a NACK, a lease that ran out), a leased
+ * one was acked (or replied to), or one went dead.
+ */
+export type InboxChange = 'ready' | 'acked' | 'dead';
+
+export const INBOX_CHANGES: readonly InboxChange[] = ['ready', 'acked', 'dead'];
+
+/**
+ * Tells whoever waits on an inbox (a long-poll, a WebSocket, an event stream) that it changed.
  * A wake is only a hint; the waiter leases through the database as usual, so a lost or
  * spurious wake costs latency or one query, never a message.
  */
 export interface Hub {
   /** Never waits and never throws: callers are on the request's hot path. */
-  notify(agentId: string): void;
+  notify(agentId: string, change: InboxChange): void;
   /** Calls `wake` after every notify of this inbox, from this process or another, until unwatched. */
-  watch(agentId: string, wake: () => void): () => void;
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void;
   close(): Promise<void>;
 }
 
 /** Wakes waiters in this process only: enough when one process owns the database (PGlite). */
 export class LocalHub implements Hub {
-  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly watchers = new Map<string, Set<(change: InboxChange) => void>>();
 
-  notify(agentId: string): void {
+  notify(agentId: string, change: InboxChange): void {
     const set = this.watchers.get(agentId);
     if (!set) return;
     // Later, not now: a waiter's work must not run inside the notifier's request.
-    for (const wake of set) queueMicrotask(wake);
+    for (const wake of set) queueMicrotask(() => wake(change));
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     let set = this.watchers.get(agentId);
     if (!set) {
       set = new Set();
       this.watchers.set(agentId, set);
     }
     // A wrapper, so one function watching twice is two watches.
-    const entry = () => wake();
+    const entry = (change: InboxChange) => wake(change);
     set.add(entry);
     return () => {
       set.delete(entry);
@@ -40,7 +47,7 @@ export class LocalHub implements Hub {
 
   /** Every watched inbox, for a hub that may have missed notifies (a dropped LISTEN connection). */
   wakeAll(): void {
-    for (const agentId of this.watchers.keys()) this.notify(agentId);
+    for (const agentId of this.watchers.keys()) this.notify(agentId, 'ready');
   }
 
   watchedCount(): number {

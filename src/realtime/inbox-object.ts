@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Deps } from '../deps.js';
 import { type Env, finishAfter, relayFor } from '../entry/worker.js';
+import { INBOX_CHANGES } from './hub.js';
 import { InboxSession, type SessionState } from './session.js';
 
 /**
@@ -29,7 +30,8 @@ export class InboxObject extends DurableObject<Env> {
 
   private async answer(deps: Deps, url: URL): Promise<Response> {
     if (url.pathname === '/notify') {
-      await this.everySession((session) => session.pump());
+      const change = INBOX_CHANGES.find((c) => c === url.searchParams.get('change')) ?? 'ready';
+      await this.everySession((session) => session.wake(change));
       return new Response(null, { status: 204 });
     }
     const state = await InboxSession.begin(deps, {

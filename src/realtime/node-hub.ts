@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { Logger } from '../observe/logger.js';
-import { type Hub, LocalHub } from './hub.js';
+import { type Hub, INBOX_CHANGES, type InboxChange, LocalHub } from './hub.js';
 
 const CHANNEL = 'admp_inbox';
-// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; agent ids are at most 128.
+// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a line (agent id, change) is at most 134.
 const MAX_PAYLOAD = 7000;
 const RECONNECT_MS = 1000;
 
@@ -36,15 +36,15 @@ export class PgHub implements Hub {
     return hub;
   }
 
-  notify(agentId: string): void {
-    this.local.notify(agentId);
-    this.pending.add(agentId);
+  notify(agentId: string, change: InboxChange): void {
+    this.local.notify(agentId, change);
+    this.pending.add(`${agentId} ${change}`);
     if (this.timer || this.closed) return;
     const wait = Math.max(0, this.lastFlush + this.options.debounceMs - Date.now());
     this.timer = setTimeout(() => void this.flush(), wait);
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     return this.local.watch(agentId, wake);
   }
 
@@ -82,9 +82,14 @@ export class PgHub implements Hub {
   }
 
   private hear(payload: string): void {
-    const [origin, ...agents] = payload.split('\n');
+    const [origin, ...lines] = payload.split('\n');
     if (origin === this.origin) return; // already woken locally when notified
-    for (const agentId of agents) if (agentId) this.local.notify(agentId);
+    for (const line of lines) {
+      // Agent ids hold no spaces; a line without a known change is a wake all the same.
+      const [agentId, change] = line.split(' ');
+      const known = INBOX_CHANGES.find((c) => c === change) ?? 'ready';
+      if (agentId) this.local.notify(agentId, known);
+    }
   }
 
   private async flush(): Promise<void> {

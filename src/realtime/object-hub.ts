@@ -1,5 +1,5 @@
 import type { SocketGateway } from './gateway.js';
-import { type Hub, LocalHub } from './hub.js';
+import { type Hub, type InboxChange, LocalHub } from './hub.js';
 
 /** The inbox's Durable Object: one per agent, named by the agent id. */
 export const inboxObject = (namespace: DurableObjectNamespace, agentId: string) =>
@@ -19,17 +19,17 @@ export class ObjectHub implements Hub {
 
   constructor(private readonly namespace: DurableObjectNamespace) {}
 
-  notify(agentId: string): void {
-    this.local.notify(agentId);
+  notify(agentId: string, change: InboxChange): void {
+    this.local.notify(agentId, change);
     const sent = inboxObject(this.namespace, agentId)
-      .fetch(`${OBJECT_ORIGIN}/notify`, { method: 'POST' })
+      .fetch(`${OBJECT_ORIGIN}/notify?change=${change}`, { method: 'POST' })
       .then((r) => r.body?.cancel())
       .catch(() => {});
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     return this.local.watch(agentId, wake);
   }
 

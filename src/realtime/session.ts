@@ -3,6 +3,7 @@ import { RelayError } from '../errors.js';
 import { ack } from '../inbox/ack.js';
 import { lease, stillHeld } from '../inbox/lease.js';
 import { nack } from '../inbox/nack.js';
+import type { InboxChange } from './hub.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
@@ -103,6 +104,12 @@ export class InboxSession {
     await this.pump();
   }
 
+  /** The inbox changed: a ready message may be for this socket; a settled one frees a slot only when all are taken. */
+  async wake(change: InboxChange): Promise<void> {
+    const full = Object.keys(this.state.inFlight).length >= this.deps.config.wsMaxInFlight;
+    if (change === 'ready' || full) await this.pump();
+  }
+
   /** Leases and pushes until the in-flight limit or an empty inbox; wakes during a pass run another. */
   async pump(): Promise<void> {
     if (this.closed) return;
@@ -149,7 +156,7 @@ export class InboxSession {
     void closeSession(db, agentId, sessionId).catch(() => {});
     // Whoever else waits on this inbox should look again once the abandoned leases run out.
     const latest = Math.max(0, ...Object.values(this.state.inFlight).map(([, until]) => until));
-    if (latest > 0) setTimeout(() => hub.notify(agentId), Math.max(0, latest - clock.now()) + 50);
+    if (latest > 0) setTimeout(() => hub.notify(agentId, 'ready'), Math.max(0, latest - clock.now()) + 50);
   }
 
   end(code: number, reason: string): void {
