@@ -22,6 +22,7 @@ import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { API_TAGS } from './routes/tags.js';
 import { socketRoutes } from './routes/ws.js';
+import { eventRoutes } from './routes/events.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
 
@@ -105,6 +106,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', sessionRoutes(deps));
   v1.route('/', broadcastRoutes(deps));
   v1.route('/', batchRoutes(deps));
+  v1.route('/', eventRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

@@ -1,15 +1,21 @@
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 
 const LONG_POLL = /\/v1\/agents\/[^/]+\/inbox\/pull(-batch)?$/;
+const EVENT_STREAM = /\/v1\/agents\/[^/]+\/events$/;
 
 function isLongPoll(request: Request): boolean {
-  // Cheap test first: most requests are not PULLs and their URL need not be parsed.
+  // Cheap tests first: most requests are neither and their URL need not be parsed.
+  if (request.method === 'GET' && request.url.includes('/events')) {
+    return EVENT_STREAM.test(new URL(request.url).pathname);
+  }
   if (request.method !== 'POST' || !request.url.includes('wait=')) return false;
   const url = new URL(request.url);
   return LONG_POLL.test(url.pathname) && Number(url.searchParams.get('wait')) > 0;
 }
 
 /**
+ * An event stream (GET /v1/agents/{id}/events) is held the same way, for as long as its client reads.
+ *
  * A long-poll PULL (or PULL batch) holds its request open for up to 20 s, and a graceful shutdown waits for every
  * open request: one idle consumer would hold the relay past SHUTDOWN_TIMEOUT_SEC into a forced
  * exit that cuts its connection. Each long poll is given a signal that also fires when `stop`
@@ -31,7 +37,7 @@ export function endLongPollsOn<E>(stop: AbortSignal, fetch: Fetch<E>): Fetch<E> 
   };
   return async (request, env) => {
     if (!isLongPoll(request)) return closing(await fetch(request, env));
-    // AbortSignal.any by hand (it needs Node 20.3); the listeners go when the answer is ready.
+    // AbortSignal.any by hand (it needs Node 20.3); the listeners go when the answer is done.
     const ended = new AbortController();
     const end = () => ended.abort();
     const signals = [stop, request.signal];
@@ -43,10 +49,19 @@ export function endLongPollsOn<E>(stop: AbortSignal, fetch: Fetch<E>): Fetch<E> 
       headers: request.headers,
       signal: ended.signal,
     });
-    try {
-      return closing(await fetch(copy, env));
-    } finally {
+    const release = () => {
       for (const signal of signals) signal.removeEventListener('abort', end);
+    };
+    let streaming = false;
+    try {
+      const response = await fetch(copy, env);
+      streaming = response.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
+      return closing(response);
+    } finally {
+      // An event stream goes on after its answer has begun: its listeners go when it ends, which
+      // the client's leaving (the request's signal) or the shutdown itself tells.
+      if (streaming && !ended.signal.aborted) ended.signal.addEventListener('abort', release, { once: true });
+      else release();
     }
   };
 }

@@ -16,12 +16,15 @@ export interface Hub {
   notify(agentId: string, change: InboxChange): void;
   /** Calls `wake` after every notify of this inbox, from this process or another, until unwatched. */
   watch(agentId: string, wake: (change: InboxChange) => void): () => void;
+  /** Whether `watch` hears every notify of the relay, or only those of this isolate (Workers). */
+  readonly hearsEveryProcess: boolean;
   close(): Promise<void>;
 }
 
 /** Wakes waiters in this process only: enough when one process owns the database (PGlite). */
 export class LocalHub implements Hub {
   private readonly watchers = new Map<string, Set<(change: InboxChange) => void>>();
+  readonly hearsEveryProcess = true;
 
   notify(agentId: string, change: InboxChange): void {
     const set = this.watchers.get(agentId);

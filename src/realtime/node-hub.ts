@@ -21,6 +21,7 @@ export interface PgHubOptions {
  */
 export class PgHub implements Hub {
   private readonly local = new LocalHub();
+  readonly hearsEveryProcess = true;
   private readonly origin = crypto.randomUUID();
   private readonly pending = new Set<string>();
   private client: pg.Client | undefined;

@@ -15,6 +15,8 @@ export const OBJECT_ORIGIN = 'https://inbox.internal';
  */
 export class ObjectHub implements Hub {
   private readonly local = new LocalHub();
+  // Notifies reach the inbox's object and this isolate's waiters, not another isolate's.
+  readonly hearsEveryProcess = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly namespace: DurableObjectNamespace) {}
