@@ -25,6 +25,8 @@ export class PgHub implements Hub {
   private readonly origin = crypto.randomUUID();
   private readonly pending = new Set<string>();
   private client: pg.Client | undefined;
+  /** The connection's last query: the next waits for it (see `query`). */
+  private lastQuery: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
   private closed = false;
@@ -64,7 +66,18 @@ export class PgHub implements Hub {
     client.on('end', () => this.lost(client, new Error('connection ended')));
     await client.connect();
     await client.query(`listen ${CHANNEL}`);
+    this.lastQuery = Promise.resolve();
     this.client = client;
+  }
+
+  /**
+   * One query at a time on the connection: flushes may overlap (a slow NOTIFY, a flush on close),
+   * and node-postgres deprecates queueing a query behind another on one client.
+   */
+  private query(client: pg.Client, text: string, values: unknown[]): Promise<unknown> {
+    const next = this.lastQuery.then(() => client.query(text, values));
+    this.lastQuery = next.catch(() => {});
+    return next;
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -103,7 +116,7 @@ export class PgHub implements Hub {
     if (!client) return; // reconnecting; the others will look again when we are back
     try {
       for (const payload of batches(this.origin, agents)) {
-        await client.query('select pg_notify($1, $2)', [CHANNEL, payload]);
+        await this.query(client, 'select pg_notify($1, $2)', [CHANNEL, payload]);
       }
     } catch (error) {
       this.options.logger.warn({ err: String(error) }, 'realtime NOTIFY failed');
