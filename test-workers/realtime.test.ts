@@ -172,7 +172,7 @@ describe('the Durable Object hub in workerd', () => {
     socket.ws.close(1000, 'done');
   });
 
-  it('closes a socket silent for two heartbeats at its alarm, and its message goes to the next socket', async () => {
+  it('closes a socket silent for two heartbeats at its alarm, leaving its lease to run out', async () => {
     const [from, to] = [await register('sender'), await register('receiver')];
     const silent = await openSocket(to.id, to.apiKey);
     await silent.next('welcome');
@@ -189,7 +189,7 @@ describe('the Durable Object hub in workerd', () => {
     expect(await runDurableObjectAlarm(inbox(to.id))).toBe(true);
     const closed = await silent.closed;
     expect(closed.code).toBe(4000);
-    // Its lease runs out normally; a NACK-free redelivery needs no action from the closed socket.
+    // Nothing settled it: the lease runs out normally and the message goes to the next consumer.
     expect(await status(id)).toMatchObject({ status: 'leased', attempts: 0 });
   });
 
