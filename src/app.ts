@@ -12,6 +12,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -22,7 +23,6 @@ import { registerSecuritySchemes } from './routes/security-schemes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { API_TAGS } from './routes/tags.js';
 import { socketRoutes } from './routes/ws.js';
-import { eventRoutes } from './routes/events.js';
 import { validationHook } from './validation.js';
 import { VERSION } from './version.js';
 

@@ -117,7 +117,8 @@ describe('the Durable Object hub in workerd', () => {
       .poll(async () => Date.parse((await status(id)).lease_until), { timeout: 15_000 })
       .toBeGreaterThan(Date.parse(pushed.message.lease_until) + 500_000);
     expect(await status(id)).toMatchObject({ status: 'leased', attempts: 0 });
-    const audited = () => query<[string]>('select event from audit_log where message_id = $1 order by id', [id]);
+    const audited = () =>
+      query<[string]>('select event from audit_log where message_id = $1 order by id', [id]);
     await expect.poll(audited, { timeout: 15_000 }).toContainEqual(['lease.extended']);
     // Still this socket's: an ACK over it settles the message.
     socket.send({ type: 'ack', message_id: id });

@@ -84,11 +84,15 @@ export class InboxObject extends DurableObject<Env> {
   }
 
   private adopt(ws: WebSocket, state: SessionState): InboxSession {
-    const session = new InboxSession(this.deps, {
-      send: (text) => ws.send(text),
-      close: (code, reason) => ws.close(code, reason),
-      save: (s) => ws.serializeAttachment(s),
-    }, state);
+    const session = new InboxSession(
+      this.deps,
+      {
+        send: (text) => ws.send(text),
+        close: (code, reason) => ws.close(code, reason),
+        save: (s) => ws.serializeAttachment(s),
+      },
+      state,
+    );
     ws.serializeAttachment(state);
     this.sessions.set(ws, session);
     return session;

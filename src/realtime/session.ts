@@ -3,8 +3,8 @@ import { RelayError } from '../errors.js';
 import { ack } from '../inbox/ack.js';
 import { lease, stillHeld } from '../inbox/lease.js';
 import { nack } from '../inbox/nack.js';
-import type { InboxChange } from './hub.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
+import type { InboxChange } from './hub.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
 /**
@@ -232,7 +232,9 @@ export class InboxSession {
     this.state.lastRefresh = now;
     const { db, config } = this.deps;
     const { agentId, sessionId } = this.state;
-    const alive = await heartbeatSession(db, agentId, sessionId, config.heartbeatIntervalSec).catch(() => true);
+    const alive = await heartbeatSession(db, agentId, sessionId, config.heartbeatIntervalSec).catch(
+      () => true,
+    );
     if (!alive) this.end(CLOSE.sessionEnded, 'the session was removed');
   }
 

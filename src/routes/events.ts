@@ -40,7 +40,9 @@ const watch = createRoute({
   responses: {
     200: {
       description: 'The event stream; it ends when the relay shuts down',
-      content: { 'text/event-stream': { schema: z.string().openapi({ description: 'InboxEvent as `data:` lines' }) } },
+      content: {
+        'text/event-stream': { schema: z.string().openapi({ description: 'InboxEvent as `data:` lines' }) },
+      },
     },
     ...pick(401, 403, 404, 422, 429, 503),
   },
@@ -78,7 +80,10 @@ export function eventRoutes(deps: Deps) {
         pending.add(change);
         void flush().catch(() => {});
       });
-      const heartbeat = setInterval(() => void stream.write(': ping\n\n').catch(() => {}), EVENTS_HEARTBEAT_MS);
+      const heartbeat = setInterval(
+        () => void stream.write(': ping\n\n').catch(() => {}),
+        EVENTS_HEARTBEAT_MS,
+      );
       try {
         await stream.write(`: watching ${id}\n\n`);
         // Until the client goes away or the relay shuts down (src/entry/long-polls.ts).
