@@ -89,13 +89,18 @@ describe('the Durable Object hub in workerd', () => {
     expect(sent.status).toBe(201);
     return sent.body.message_id as string;
   };
+  /** A sender, and a receiver with an open socket that has been welcomed. */
+  const connected = async () => {
+    const [from, to] = [await register('sender'), await register('receiver')];
+    const socket = await openSocket(to.id, to.apiKey);
+    await socket.next('welcome');
+    return { from, to, socket };
+  };
   const status = async (messageId: string) =>
     (await call(target, 'GET', `/v1/messages/${messageId}/status`)).body;
 
   it('redelivers a message nacked over the socket, with one more attempt', async () => {
-    const [from, to] = [await register('sender'), await register('receiver')];
-    const socket = await openSocket(to.id, to.apiKey);
-    await socket.next('welcome');
+    const { from, to, socket } = await connected();
     const id = await send(from, to);
     const first = await socket.next('message');
     expect(first.message).toMatchObject({ id, attempts: 0 });
@@ -107,9 +112,7 @@ describe('the Durable Object hub in workerd', () => {
   });
 
   it('extends a lease with nack and extend, keeping the message on this socket, and audits it', async () => {
-    const [from, to] = [await register('sender'), await register('receiver')];
-    const socket = await openSocket(to.id, to.apiKey);
-    await socket.next('welcome');
+    const { from, to, socket } = await connected();
     const id = await send(from, to);
     const pushed = await socket.next('message');
     socket.send({ type: 'nack', message_id: id, extend: 600 });
@@ -155,9 +158,7 @@ describe('the Durable Object hub in workerd', () => {
   });
 
   it('answers a frame it cannot read, and a settle that fails, with an error frame, and stays open', async () => {
-    const [from, to] = [await register('sender'), await register('receiver')];
-    const socket = await openSocket(to.id, to.apiKey);
-    await socket.next('welcome');
+    const { from, to, socket } = await connected();
     socket.ws.send('not json');
     expect(await socket.next('error')).toMatchObject({ code: 'invalid_json' });
     socket.send({ type: 'ack' });
@@ -174,9 +175,7 @@ describe('the Durable Object hub in workerd', () => {
   });
 
   it('closes a socket silent for two heartbeats at its alarm, leaving its lease to run out', async () => {
-    const [from, to] = [await register('sender'), await register('receiver')];
-    const silent = await openSocket(to.id, to.apiKey);
-    await silent.next('welcome');
+    const { from, to, socket: silent } = await connected();
     const id = await send(from, to);
     expect((await silent.next('message')).message.id).toBe(id);
     // As though the socket had not answered for three heartbeat intervals (30 s each here).
