@@ -4,7 +4,11 @@
  */
 export type InboxChange = 'ready' | 'acked' | 'dead';
 
-export const INBOX_CHANGES: readonly InboxChange[] = ['ready', 'acked', 'dead'];
+const INBOX_CHANGES: readonly InboxChange[] = ['ready', 'acked', 'dead'];
+
+/** A change read off the wire; an unknown or missing one is a wake all the same. */
+export const inboxChange = (text: string | null | undefined): InboxChange =>
+  INBOX_CHANGES.find((change) => change === text) ?? 'ready';
 
 /**
  * Tells whoever waits on an inbox (a long-poll, a WebSocket, an event stream) that it changed.

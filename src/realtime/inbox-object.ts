@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Deps } from '../deps.js';
 import { type Env, finishAfter, relayFor } from '../entry/worker.js';
-import { INBOX_CHANGES } from './hub.js';
+import { inboxChange } from './hub.js';
 import { InboxSession, type SessionState } from './session.js';
 
 /**
@@ -30,7 +30,7 @@ export class InboxObject extends DurableObject<Env> {
 
   private async answer(deps: Deps, url: URL): Promise<Response> {
     if (url.pathname === '/notify') {
-      const change = INBOX_CHANGES.find((c) => c === url.searchParams.get('change')) ?? 'ready';
+      const change = inboxChange(url.searchParams.get('change'));
       await this.everySession((session) => session.wake(change));
       return new Response(null, { status: 204 });
     }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../observe/logger.js';
-import { type Hub, INBOX_CHANGES, type InboxChange, LocalHub } from './hub.js';
+import { type Hub, type InboxChange, inboxChange, LocalHub } from './hub.js';
 
 const CHANNEL = 'admp_inbox';
 // PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a line (agent id, change) is at most 134.
@@ -99,10 +99,9 @@ export class PgHub implements Hub {
     const [origin, ...lines] = payload.split('\n');
     if (origin === this.origin) return; // already woken locally when notified
     for (const line of lines) {
-      // Agent ids hold no spaces; a line without a known change is a wake all the same.
+      // Agent ids hold no spaces.
       const [agentId, change] = line.split(' ');
-      const known = INBOX_CHANGES.find((c) => c === change) ?? 'ready';
-      if (agentId) this.local.notify(agentId, known);
+      if (agentId) this.local.notify(agentId, inboxChange(change));
     }
   }
 
