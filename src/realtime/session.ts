@@ -88,9 +88,9 @@ export class InboxSession {
       await this.refreshSession();
       return this.save();
     }
-    const settled = await this.settle(f);
+    const freed = await this.settle(f);
     this.save();
-    if (settled) await this.pump();
+    if (freed) await this.pump();
   }
 
   /** Every heartbeat interval: closes a silent socket, else pings it and looks for work. */
