@@ -16,6 +16,7 @@ import { browseRoutes } from './routes/browse.js';
 import { consoleRoutes } from './routes/console.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
@@ -120,6 +121,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', batchRoutes(deps));
   v1.route('/', deadLetterRoutes(deps));
   v1.route('/', browseRoutes(deps));
+  v1.route('/', eventRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

@@ -53,6 +53,7 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}',
       '/v1/agents/{id}/api-keys',
       '/v1/agents/{id}/api-keys/{key_id}',
+      '/v1/agents/{id}/events',
       '/v1/agents/{id}/hmac-secret',
       '/v1/agents/{id}/inbox/ack-batch',
       '/v1/agents/{id}/inbox/pull',

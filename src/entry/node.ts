@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
@@ -15,8 +16,8 @@ import { NodeGateway } from '../realtime/node-gateway.js';
 import { PgHub } from '../realtime/node-hub.js';
 import { nodeDocsAssets } from '../routes/node-docs-assets.js';
 import { VERSION } from '../version.js';
-import { closeConnectionsOnceStopped } from './stopping.js';
 import { stopWhenParentExits } from './parent-watch.js';
+import { closeConnectionsOnceStopped } from './stopping.js';
 
 // How often buffered audit rows are written; a crash loses at most this much of the audit log.
 const AUDIT_FLUSH_MS = 1000;
@@ -56,6 +57,8 @@ async function main() {
     : undefined;
   let gateway: NodeGateway | undefined;
   const stop = new AbortController();
+  // Every waiting long poll and event stream listens to it: no leak, however many there are.
+  setMaxListeners(0, stop.signal);
   const deps = createDeps({
     config,
     db: database.db,

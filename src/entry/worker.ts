@@ -111,11 +111,7 @@ export default {
       if (policy.background) ctx.waitUntil(policy.background);
     }
     const response = await relay.app.fetch(request);
-    // No timer outlives a request on Workers, so the audit rows a request recorded are written
-    // after its response has gone, while the runtime keeps the isolate alive for them.
-    ctx.waitUntil(relay.deps.audit.flush());
-    // Notifies to inboxes' Durable Objects finish after the response, like the audit rows.
-    if (relay.deps.hub instanceof ObjectHub) ctx.waitUntil(relay.deps.hub.settled());
+    finishAfter(relay.deps, ctx);
     return response;
   },
 
@@ -124,7 +120,16 @@ export default {
     for (const which of CRON_SWEEPS[controller.cron] ?? (['leases', 'ttl'] as const)) {
       await sweepOnce(deps, which);
     }
-    ctx.waitUntil(deps.audit.flush());
-    if (deps.hub instanceof ObjectHub) ctx.waitUntil(deps.hub.settled());
+    finishAfter(deps, ctx);
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * No timer outlives a request on Workers, so the audit rows an event handler recorded and the
+ * notifies it sent to inboxes' Durable Objects finish after it has answered, while the runtime
+ * keeps the isolate (or the object) alive for them.
+ */
+export function finishAfter(deps: Deps, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
+  ctx.waitUntil(deps.audit.flush());
+  if (deps.hub instanceof ObjectHub) ctx.waitUntil(deps.hub.settled());
+}

@@ -57,9 +57,8 @@ export async function ackBatch(deps: Deps, refs: AckRef[]): Promise<Outcome<AckT
     const row = byIndex.get(i);
     if (!row) return { ok: false, error: notLeased(ref) };
     const times = { leaseSec: numberOrNull(row.lease_sec), deliverySec: Number(row.delivery_sec) };
-    // A WebSocket holding this message in flight frees its slot; a socket that acked it itself
-    // already looks for more work.
-    if (ref.via !== 'push') deps.hub.notify(ref.agentId);
+    // A WebSocket holding this message in flight (acked over HTTP) frees its slot.
+    deps.hub.notify(ref.agentId, 'acked');
     const messageId = ref.messageId.toLowerCase();
     observe(
       deps,

@@ -74,7 +74,7 @@ export async function redrive(deps: Deps, request: RedriveRequest): Promise<numb
   const { agentId } = request;
   const ids = request.messageIds?.map((id) => id.toLowerCase()) ?? null;
   const redriven = await deps.run<{ id: string; last_error: string | null }>(REDRIVE, [agentId, ids]);
-  if (redriven.length > 0) deps.hub.notify(agentId);
+  if (redriven.length > 0) deps.hub.notify(agentId, 'ready');
   for (const row of redriven) {
     observe(
       deps,

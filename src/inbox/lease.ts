@@ -97,3 +97,18 @@ function leased(deps: Deps, origin: Omit<LeaseRequest, 'max'>, row: DeliveryRow)
   );
   return delivery;
 }
+
+/** Which of these leases still hold their message (not settled, not run out), found by message id. */
+const HELD = statement(
+  'admp_held_leases',
+  `select m.id from message m join unnest($1::text[], $2::uuid[]) as h(id, lease_id)
+     on m.id = h.id and m.lease_id = h.lease_id
+   where m.status::text = 'leased' and m.lease_until > now()`,
+  { durable: false },
+);
+
+/** The messages among `held` (message id → lease id) whose lease still holds. */
+export async function stillHeld(deps: Deps, held: ReadonlyMap<string, string>): Promise<Set<string>> {
+  const rows = await deps.run<{ id: string }>(HELD, [[...held.keys()], [...held.values()]]);
+  return new Set(rows.map((row) => row.id));
+}

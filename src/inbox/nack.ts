@@ -69,10 +69,10 @@ export async function nack(deps: Deps, request: NackRequest): Promise<NackResult
     observe(deps, { kind: 'lease.extended', agentId, messageId, leaseUntil }, request.requestId);
     return result;
   }
-  // Now, for a WebSocket whose slot this frees; and when a backed-off message becomes ready.
-  if (result.status !== 'leased') deps.hub.notify(agentId);
+  // Now, for a WebSocket whose slot this frees; and again when a backed-off message becomes ready.
+  deps.hub.notify(agentId, result.status === 'dead' ? 'dead' : 'ready');
   if (result.status === 'delivered' && request.delaySec) {
-    deps.hub.notify(agentId, Date.parse(isoOrNull(row.available_at) as string));
+    deps.hub.notify(agentId, 'ready', Date.parse(isoOrNull(row.available_at) as string));
   }
   const { status, attempts } = result;
   observe(deps, { kind: 'message.nacked', agentId, messageId, reason, status, attempts }, request.requestId);

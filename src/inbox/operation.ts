@@ -16,7 +16,7 @@ export type Sent = Omit<Extract<RelayEvent, { kind: 'message.sent' }>, 'kind'> &
 
 /** A new message is in `to`'s inbox: wake its waiters (now, or when it is due) and record `message.sent`. */
 export function announceSent(deps: Deps, m: Sent): void {
-  deps.hub.notify(m.to, m.availableAt);
+  deps.hub.notify(m.to, 'ready', m.availableAt);
   const { requestId, availableAt: _, ...event } = m;
   observe(deps, { kind: 'message.sent', ...event }, requestId);
 }

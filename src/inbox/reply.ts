@@ -98,7 +98,7 @@ export async function reply(deps: Deps, request: ReplyRequest): Promise<string> 
     throw notFound(`a message ${request.messageId} leased to ${agentId}`);
   }
   // A socket of this inbox has a slot free; announceSent wakes the sender, who may be waiting.
-  deps.hub.notify(agentId);
+  deps.hub.notify(agentId, 'acked');
   const times = { leaseSec: numberOrNull(row.lease_sec), deliverySec: Number(row.delivery_sec) };
   observe(deps, { kind: 'message.acked', agentId, messageId, ...times, via: 'reply' }, request.requestId);
   announceSent(deps, {

@@ -20,11 +20,13 @@ function observeExpiry(deps: SweepDeps, m: SweptMessage): void {
   observe(deps, { ...event, attempts: m.attempts, status: m.status });
 }
 
-/** Wakes each inbox that got messages back, once, however many: the hub batches further across processes. */
+/** Tells each inbox once what its expiries did, however many: the hub batches further across processes. */
 function wakeReturned(deps: Pick<Deps, 'hub'>, returned: SweptMessage[]): void {
   const ready = new Set<string>();
-  for (const m of returned) if (m.status === 'delivered') ready.add(m.to_agent_id);
-  for (const agentId of ready) deps.hub.notify(agentId);
+  const dead = new Set<string>();
+  for (const m of returned) (m.status === 'delivered' ? ready : dead).add(m.to_agent_id);
+  for (const agentId of ready) deps.hub.notify(agentId, 'ready');
+  for (const agentId of dead) deps.hub.notify(agentId, 'dead');
 }
 
 /** RECLAIM (FR-12): this inbox's expired leases back now; how many came back. */

@@ -1,6 +1,17 @@
 /**
- * Wakes whoever waits on an inbox (a long-poll, a WebSocket) when a message may have become
- * ready there: after a SEND, a NACK, a REPLY, a broadcast, or a sweep that returned leases.
+ * How an inbox changed: a message became ready (a SEND, a NACK, a lease that ran out), a leased
+ * one was acked (or replied to), or one went dead.
+ */
+export type InboxChange = 'ready' | 'acked' | 'dead';
+
+const INBOX_CHANGES: readonly InboxChange[] = ['ready', 'acked', 'dead'];
+
+/** A change read off the wire; an unknown or missing one is a wake all the same. */
+export const inboxChange = (text: string | null | undefined): InboxChange =>
+  INBOX_CHANGES.find((change) => change === text) ?? 'ready';
+
+/**
+ * Tells whoever waits on an inbox (a long-poll, a WebSocket, an event stream) that it changed.
  * A wake is only a hint; the waiter leases through the database as usual, so a lost or
  * spurious wake costs latency or one query, never a message.
  */
@@ -9,9 +20,11 @@ export interface Hub {
    * Never waits and never throws: callers are on the request's hot path. With `at` (epoch ms, a
    * delayed SEND or a NACK with back-off), the wake comes when the message becomes ready.
    */
-  notify(agentId: string, at?: number): void;
+  notify(agentId: string, change: InboxChange, at?: number): void;
   /** Calls `wake` after every notify of this inbox, from this process or another, until unwatched. */
-  watch(agentId: string, wake: () => void): () => void;
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void;
+  /** Whether `watch` hears every notify of the relay, or only those of this isolate (Workers). */
+  readonly hearsEveryProcess: boolean;
   close(): Promise<void>;
 }
 
@@ -26,10 +39,11 @@ interface Due {
 
 /** Wakes waiters in this process only: enough when one process owns the database (PGlite). */
 export class LocalHub implements Hub {
-  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly watchers = new Map<string, Set<(change: InboxChange) => void>>();
   private readonly due = new Map<string, Due>();
+  readonly hearsEveryProcess = true;
 
-  notify(agentId: string, at?: number): void {
+  notify(agentId: string, change: InboxChange, at?: number): void {
     if (at !== undefined && at > Date.now()) {
       this.wakeAt(agentId, at);
       return;
@@ -37,17 +51,17 @@ export class LocalHub implements Hub {
     const set = this.watchers.get(agentId);
     if (!set) return;
     // Later, not now: a waiter's work must not run inside the notifier's request.
-    for (const wake of set) queueMicrotask(wake);
+    for (const wake of set) queueMicrotask(() => wake(change));
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     let set = this.watchers.get(agentId);
     if (!set) {
       set = new Set();
       this.watchers.set(agentId, set);
     }
     // A wrapper, so one function watching twice is two watches.
-    const entry = () => wake();
+    const entry = (change: InboxChange) => wake(change);
     set.add(entry);
     return () => {
       set.delete(entry);
@@ -89,12 +103,12 @@ export class LocalHub implements Hub {
     const next = due.times[0];
     if (next === undefined) this.due.delete(agentId);
     else due.timer = this.arm(agentId, next);
-    this.notify(agentId);
+    this.notify(agentId, 'ready');
   }
 
   /** Every watched inbox, for a hub that may have missed notifies (a dropped LISTEN connection). */
   wakeAll(): void {
-    for (const agentId of this.watchers.keys()) this.notify(agentId);
+    for (const agentId of this.watchers.keys()) this.notify(agentId, 'ready');
   }
 
   watchedCount(): number {

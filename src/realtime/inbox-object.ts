@@ -1,144 +1,82 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Deps } from '../deps.js';
-import { type Env, relayFor } from '../entry/worker.js';
-import { RelayError } from '../errors.js';
-import { ack } from '../inbox/ack.js';
-import { lease } from '../inbox/lease.js';
-import { nack } from '../inbox/nack.js';
-import { CLOSE, frame, parseClientFrame, type ServerFrame } from './frames.js';
-import { DUE_SLACK_MS } from './hub.js';
-import { closeSession, heartbeatSession, openSession } from './sessions.js';
+import { type Env, finishAfter, relayFor } from '../entry/worker.js';
+import { DUE_SLACK_MS, inboxChange } from './hub.js';
+import { InboxSession, type SessionState } from './session.js';
 
 /** Storage key: the times delayed messages of this inbox become ready, earliest first. */
 const DUE = 'due';
 
-/** What a hibernated socket remembers; kept small, since an attachment holds at most 2 KiB. */
-interface SocketState {
-  agentId: string;
-  visibilityTimeoutSec: number;
-  sessionId: string;
-  lastPong: number;
-  lastRefresh: number;
-  /** message id → [lease id, lease end in ms] */
-  inFlight: Record<string, [string, number]>;
-}
-
 /**
- * One inbox's WebSockets on Workers, speaking the frames of docs/realtime.md. Sockets are accepted
- * with the hibernation API, so an idle inbox costs nothing; the Worker notifies the object after
- * a SEND (and the like), and an alarm every heartbeat interval pings, closes silent sockets and
- * frees slots whose leases ran out.
+ * One inbox's WebSockets on Workers: the session (session.ts) of each socket, its state kept on
+ * the socket. Sockets are accepted with the hibernation API, so an idle inbox costs nothing; the
+ * Worker notifies the object after a SEND (and the like), and an alarm every heartbeat interval
+ * runs each session's heartbeat. The same alarm wakes the sessions when a delayed message
+ * becomes ready, whichever comes first.
  */
 export class InboxObject extends DurableObject<Env> {
+  /** Sessions live in memory while the object is awake, and are rebuilt from their sockets after. */
+  private readonly sessions = new WeakMap<WebSocket, InboxSession>();
+
   private get deps(): Deps {
     return relayFor(this.env).deps;
   }
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    const deps = this.deps;
+    try {
+      return await this.answer(deps, url);
+    } finally {
+      finishAfter(deps, this.ctx);
+    }
+  }
+
+  private async answer(deps: Deps, url: URL): Promise<Response> {
     if (url.pathname === '/notify') {
       const at = Number(url.searchParams.get('at') ?? 0);
-      if (at > this.deps.clock.now()) {
+      if (at > deps.clock.now()) {
         await this.wakeAt(at + DUE_SLACK_MS);
         return new Response(null, { status: 204 });
       }
-      await Promise.all(this.ctx.getWebSockets().map((ws) => this.pump(ws)));
+      const change = inboxChange(url.searchParams.get('change'));
+      await this.everySession((session) => session.wake(change));
       return new Response(null, { status: 204 });
     }
-    const agentId = url.searchParams.get('agent') ?? '';
-    const visibilityTimeoutSec = Number(url.searchParams.get('visibility_timeout') ?? 30);
-    const { db, config, clock } = this.deps;
-    const session = await openSession(db, agentId, config.heartbeatIntervalSec);
-    if (!session) return new Response(null, { status: 404 });
+    const state = await InboxSession.begin(deps, {
+      agentId: url.searchParams.get('agent') ?? '',
+      visibilityTimeoutSec: Number(url.searchParams.get('visibility_timeout') ?? 30),
+    });
+    if (!state) return new Response(null, { status: 404 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
-    const now = clock.now();
-    const state: SocketState = {
-      agentId,
-      visibilityTimeoutSec,
-      sessionId: session.session_id,
-      lastPong: now,
-      lastRefresh: now,
-      inFlight: {},
-    };
-    server.serializeAttachment(state);
-    send(server, {
-      type: 'welcome',
-      session_id: session.session_id,
-      heartbeat_interval_sec: config.heartbeatIntervalSec,
-      max_in_flight: config.wsMaxInFlight,
-    });
-    await this.alarmBy(now + config.heartbeatIntervalSec * 1000);
-    await this.pump(server);
+    const session = this.adopt(server, state);
+    await this.alarmBy(deps.clock.now() + deps.config.heartbeatIntervalSec * 1000);
+    await session.welcome();
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const f = parseClientFrame(data);
-    if (f.type === 'error') return send(ws, f);
-    const deps = this.deps;
-    const state = ws.deserializeAttachment() as SocketState;
-    state.lastPong = deps.clock.now();
-    if (f.type === 'pong') {
-      if (state.lastPong - state.lastRefresh >= (deps.config.heartbeatIntervalSec * 1000) / 2) {
-        state.lastRefresh = state.lastPong;
-        await heartbeatSession(deps.db, state.agentId, state.sessionId, deps.config.heartbeatIntervalSec);
-      }
-      ws.serializeAttachment(state);
-      return;
-    }
-    const key = f.message_id.toLowerCase();
-    const ref = { agentId: state.agentId, messageId: key, leaseId: state.inFlight[key]?.[0] };
-    try {
-      if (f.type === 'ack') {
-        delete state.inFlight[key];
-        await ack(deps, { ...ref, via: 'push' });
-      } else if (f.extend !== undefined) {
-        const result = await nack(deps, { ...ref, extendSec: f.extend });
-        const held = state.inFlight[key];
-        if (held) held[1] = Date.parse(result.lease_until as string);
-      } else {
-        delete state.inFlight[key];
-        await nack(deps, ref);
-      }
-    } catch (error) {
-      if (!(error instanceof RelayError && error.code === 'not_found')) throw error;
-      send(ws, {
-        type: 'error',
-        code: 'not_found',
-        message: `no current lease on message ${f.message_id} for ${state.agentId}`,
-        message_id: f.message_id,
-      });
-    }
-    ws.serializeAttachment(state);
-    await Promise.all(this.ctx.getWebSockets().map((socket) => this.pump(socket)));
+    await this.session(ws)?.receive(data);
+    finishAfter(this.deps, this.ctx);
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
-    const state = ws.deserializeAttachment() as SocketState | null;
-    if (state) await closeSession(this.deps.db, state.agentId, state.sessionId).catch(() => {});
+    this.session(ws)?.detach();
   }
 
   override async alarm(): Promise<void> {
     const { clock, config } = this.deps;
-    const heartbeatMs = config.heartbeatIntervalSec * 1000;
-    const sockets = this.ctx.getWebSockets();
-    for (const ws of sockets) {
-      const state = ws.deserializeAttachment() as SocketState;
-      if (clock.now() - state.lastPong > 2 * heartbeatMs) {
-        ws.close(CLOSE.heartbeatTimeout, 'no pong for two heartbeat intervals');
-        await this.webSocketClose(ws);
-        continue;
-      }
-      send(ws, { type: 'ping' });
-      await this.pump(ws);
-    }
-    // The alarm also serves delayed messages: the next one due, if it comes before the next ping.
+    // A heartbeat pumps each socket, so it also delivers the delayed messages now due.
+    await this.everySession((session) => session.heartbeat());
+    finishAfter(this.deps, this.ctx);
     const now = clock.now();
     const due = ((await this.ctx.storage.get<number[]>(DUE)) ?? []).filter((at) => at > now);
     await (due.length > 0 ? this.ctx.storage.put(DUE, due) : this.ctx.storage.delete(DUE));
     const next = Math.min(
-      sockets.length > 0 ? now + heartbeatMs : Number.POSITIVE_INFINITY,
+      this.ctx.getWebSockets().length > 0
+        ? now + config.heartbeatIntervalSec * 1000
+        : Number.POSITIVE_INFINITY,
       due[0] ?? Number.POSITIVE_INFINITY,
     );
     if (next !== Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(next);
@@ -160,34 +98,34 @@ export class InboxObject extends DurableObject<Env> {
     if (alarm === null || at < alarm) await this.ctx.storage.setAlarm(at);
   }
 
-  /** Leases and pushes to one socket until its in-flight limit or an empty inbox. */
-  private async pump(ws: WebSocket): Promise<void> {
-    const deps = this.deps;
-    const state = ws.deserializeAttachment() as SocketState | null;
-    if (!state) return;
-    const now = deps.clock.now();
-    for (const [id, [, until]] of Object.entries(state.inFlight)) if (until <= now) delete state.inFlight[id];
-    const free = deps.config.wsMaxInFlight - Object.keys(state.inFlight).length;
-    if (free > 0) {
-      const leased = await lease(deps, {
-        agentId: state.agentId,
-        visibilityTimeoutSec: state.visibilityTimeoutSec,
-        max: free,
-        via: 'push',
-      });
-      for (const delivery of leased) {
-        state.inFlight[delivery.id] = [delivery.lease_id, Date.parse(delivery.lease_until)];
-        send(ws, { type: 'message', message: delivery });
-      }
-    }
-    ws.serializeAttachment(state);
+  private async everySession(run: (session: InboxSession) => Promise<void>): Promise<void> {
+    await Promise.all(
+      this.ctx.getWebSockets().map((ws) => {
+        const session = this.session(ws);
+        return session ? run(session) : undefined;
+      }),
+    );
   }
-}
 
-function send(ws: WebSocket, f: ServerFrame): void {
-  try {
-    ws.send(frame(f));
-  } catch {
-    // Already closed; its leases run out on their own.
+  private session(ws: WebSocket): InboxSession | undefined {
+    const known = this.sessions.get(ws);
+    if (known) return known;
+    const state = ws.deserializeAttachment() as SessionState | null;
+    return state ? this.adopt(ws, state) : undefined;
+  }
+
+  private adopt(ws: WebSocket, state: SessionState): InboxSession {
+    const session = new InboxSession(
+      this.deps,
+      {
+        send: (text) => ws.send(text),
+        close: (code, reason) => ws.close(code, reason),
+        save: (s) => ws.serializeAttachment(s),
+      },
+      state,
+    );
+    ws.serializeAttachment(state);
+    this.sessions.set(ws, session);
+    return session;
   }
 }

@@ -1,13 +1,12 @@
 import pg from 'pg';
 import type { Logger } from '../observe/logger.js';
-import { type Hub, LocalHub } from './hub.js';
+import { type Hub, type InboxChange, inboxChange, LocalHub } from './hub.js';
 
 const CHANNEL = 'admp_inbox';
-// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; agent ids are at most 128.
+// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a line (agent id, change and the time a
+// delayed message becomes ready) is at most 148.
 const MAX_PAYLOAD = 7000;
 const RECONNECT_MS = 1000;
-// Between an agent id and the time its message becomes ready; agent ids never contain it.
-const AT = '@';
 
 export interface PgHubOptions {
   url: string;
@@ -23,9 +22,12 @@ export interface PgHubOptions {
  */
 export class PgHub implements Hub {
   private readonly local = new LocalHub();
+  readonly hearsEveryProcess = true;
   private readonly origin = crypto.randomUUID();
   private readonly pending = new Set<string>();
   private client: pg.Client | undefined;
+  /** The connection's last query: the next waits for it (see `query`). */
+  private lastQuery: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlush = 0;
   private closed = false;
@@ -38,16 +40,16 @@ export class PgHub implements Hub {
     return hub;
   }
 
-  notify(agentId: string, at?: number): void {
-    this.local.notify(agentId, at);
+  notify(agentId: string, change: InboxChange, at?: number): void {
+    this.local.notify(agentId, change, at);
     // Every process sets its own timer for a delayed message, so nothing is sent at its time.
-    this.pending.add(at === undefined ? agentId : `${agentId}${AT}${at}`);
+    this.pending.add(at === undefined ? `${agentId} ${change}` : `${agentId} ${change} ${at}`);
     if (this.timer || this.closed) return;
     const wait = Math.max(0, this.lastFlush + this.options.debounceMs - Date.now());
     this.timer = setTimeout(() => void this.flush(), wait);
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     return this.local.watch(agentId, wake);
   }
 
@@ -66,7 +68,18 @@ export class PgHub implements Hub {
     client.on('end', () => this.lost(client, new Error('connection ended')));
     await client.connect();
     await client.query(`listen ${CHANNEL}`);
+    this.lastQuery = Promise.resolve();
     this.client = client;
+  }
+
+  /**
+   * One query at a time on the connection: flushes may overlap (a slow NOTIFY, a flush on close),
+   * and node-postgres deprecates queueing a query behind another on one client.
+   */
+  private query(client: pg.Client, text: string, values: unknown[]): Promise<unknown> {
+    const next = this.lastQuery.then(() => client.query(text, values));
+    this.lastQuery = next.catch(() => {});
+    return next;
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -85,11 +98,12 @@ export class PgHub implements Hub {
   }
 
   private hear(payload: string): void {
-    const [origin, ...agents] = payload.split('\n');
+    const [origin, ...lines] = payload.split('\n');
     if (origin === this.origin) return; // already woken locally when notified
-    for (const line of agents) {
-      const [agentId, at] = line.split(AT);
-      if (agentId) this.local.notify(agentId, at === undefined ? undefined : Number(at));
+    for (const line of lines) {
+      // Agent ids hold no spaces.
+      const [agentId, change, at] = line.split(' ');
+      if (agentId) this.local.notify(agentId, inboxChange(change), at === undefined ? undefined : Number(at));
     }
   }
 
@@ -103,7 +117,7 @@ export class PgHub implements Hub {
     if (!client) return; // reconnecting; the others will look again when we are back
     try {
       for (const payload of batches(this.origin, agents)) {
-        await client.query('select pg_notify($1, $2)', [CHANNEL, payload]);
+        await this.query(client, 'select pg_notify($1, $2)', [CHANNEL, payload]);
       }
     } catch (error) {
       this.options.logger.warn({ err: String(error) }, 'realtime NOTIFY failed');

@@ -1,5 +1,5 @@
 import type { SocketGateway } from './gateway.js';
-import { type Hub, LocalHub } from './hub.js';
+import { type Hub, type InboxChange, LocalHub } from './hub.js';
 
 /** The inbox's Durable Object: one per agent, named by the agent id. */
 export const inboxObject = (namespace: DurableObjectNamespace, agentId: string) =>
@@ -15,21 +15,25 @@ export const OBJECT_ORIGIN = 'https://inbox.internal';
  */
 export class ObjectHub implements Hub {
   private readonly local = new LocalHub();
+  // Notifies reach the inbox's object and this isolate's waiters, not another isolate's.
+  readonly hearsEveryProcess = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly namespace: DurableObjectNamespace) {}
 
-  notify(agentId: string, at?: number): void {
-    this.local.notify(agentId, at);
+  notify(agentId: string, change: InboxChange, at?: number): void {
+    this.local.notify(agentId, change, at);
     const sent = inboxObject(this.namespace, agentId)
-      .fetch(`${OBJECT_ORIGIN}/notify${at === undefined ? '' : `?at=${at}`}`, { method: 'POST' })
+      .fetch(`${OBJECT_ORIGIN}/notify?change=${change}${at === undefined ? '' : `&at=${at}`}`, {
+        method: 'POST',
+      })
       .then((r) => r.body?.cancel())
       .catch(() => {});
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
   }
 
-  watch(agentId: string, wake: () => void): () => void {
+  watch(agentId: string, wake: (change: InboxChange) => void): () => void {
     return this.local.watch(agentId, wake);
   }
 

@@ -21,7 +21,9 @@ export async function untilReady<T>(
   // Watching before the first look, so a SEND between that look and the wait is not missed.
   let woken = false;
   let resolveWake: (() => void) | undefined;
-  const unwatch = deps.hub.watch(agentId, () => {
+  const unwatch = deps.hub.watch(agentId, (change) => {
+    // Only a message that became ready can end the wait.
+    if (change !== 'ready') return;
     woken = true;
     resolveWake?.();
   });

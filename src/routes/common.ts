@@ -32,6 +32,7 @@ export const errors = {
   415: errorResponse('The body is not JSON (`unsupported_media_type`)'),
   422: errorResponse('Invalid input (`validation_failed`, `ttl_too_long`, `timestamp_window_exceeded`)'),
   429: errorResponse('Over the rate limit (`rate_limited`, with Retry-After)'),
+  503: errorResponse('Not served by this relay or not now (`unavailable`)'),
 } as const;
 
 export const pick = <K extends keyof typeof errors>(...codes: K[]) =>

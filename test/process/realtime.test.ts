@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from '../support/event-stream.js';
 import { connect } from '../support/ws-client.js';
 import {
   ADMIN_KEY,
@@ -129,5 +130,29 @@ describe('realtime across relay processes', () => {
     const redelivered = await other.next('message', 30_000);
     expect(redelivered.message).toMatchObject({ id: sent.body.message_id, attempts: 1 });
     await other.close();
+  });
+
+  it('streams an inbox event on one process for a SEND through the other, leasing nothing', async () => {
+    const [from, to] = await pair();
+    const abort = new AbortController();
+    const response = await fetch(`${two.url}/v1/agents/${to.id}/events`, {
+      headers: { authorization: `Bearer ${to.apiKey}` },
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    const events = readEvents(response, abort);
+    await expect.poll(() => events.comments().length, { timeout: 15_000 }).toBeGreaterThan(0);
+    const sent = await send(one.url, from, to.id);
+    expect(sent.status).toBe(201);
+    expect(await events.next((e) => e.reason === 'ready')).toEqual({ agent_id: to.id, reason: 'ready' });
+    const stats = await request(two.url, 'GET', `/v1/agents/${to.id}/inbox/stats`, to.apiKey);
+    expect(stats.body).toMatchObject({ ready: 1, leased: 0 });
+    events.close();
+  });
+
+  it('prints no node-postgres warning: the hub never overlaps queries on its connection', () => {
+    for (const relay of [one, two, brisk]) {
+      expect(relay.stderr()).not.toMatch(/already executing a query|DeprecationWarning/);
+    }
   });
 });

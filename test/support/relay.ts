@@ -49,6 +49,8 @@ export async function startTestRelay(
   const config = parseConfig({ NODE_ENV: 'test', API_KEY: ADMIN_KEY, ...env });
   // With `listen`, a real HTTP server with WebSockets, and on PostgreSQL the LISTEN/NOTIFY hub.
   let gateway: NodeGateway | undefined;
+  // What SIGTERM aborts in a relay process: waiting long polls and event streams end.
+  const stopping = new AbortController();
   const hub =
     options.listen && url
       ? await PgHub.start({ url, logger: silentLogger, debounceMs: config.notifyDebounceMs })
@@ -62,6 +64,7 @@ export async function startTestRelay(
     // Its own clock, so a test may move time for this relay alone.
     clock: { now: () => Date.now() },
     hub,
+    stopping: stopping.signal,
     sockets: (d) => {
       gateway = new NodeGateway(d);
       return gateway;
@@ -154,6 +157,8 @@ export async function startTestRelay(
     baseUrl,
     gateway: () => gateway,
     metrics,
+    /** Begins a shutdown as SIGTERM would, without closing anything. */
+    stop: () => stopping.abort(),
     close: async () => {
       gateway?.closeAll();
       if (server) await new Promise((resolve) => server?.close(resolve));
