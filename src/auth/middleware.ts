@@ -19,7 +19,7 @@ import {
   verifyHmac,
 } from './hmac.js';
 import { JWT_SHAPE } from './jwt.js';
-import type { Principal } from './principal.js';
+import { carriedPrincipal, type Principal } from './principal.js';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
 const HMAC_HEADERS = ['x-agent-id', 'x-timestamp', 'x-signature'];
@@ -159,7 +159,8 @@ export async function authenticateRequest(
   options: { queryToken?: string | undefined } = {},
 ): Promise<Principal> {
   try {
-    const identified = await identify(deps, c, options.queryToken);
+    const carried = carriedPrincipal(c.env);
+    const identified = carried ? { principal: carried } : await identify(deps, c, options.queryToken);
     c.set('principal', identified.principal);
     await admitRequest(deps, identified);
     return identified.principal;

@@ -2,6 +2,7 @@ import { VERSION } from '../version.js';
 import { CliError, type Command, contextFor, helpText, type Io } from './command.js';
 import { agentCommands } from './commands/agents.js';
 import { keyCommands } from './commands/keys.js';
+import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   tailCommand,
   statsCommand,
   policyCommand,
+  mcpCommand,
 ];
 
 function overview(): string {
