@@ -142,6 +142,14 @@ CREATE INDEX "message_correlation_idx" ON "message" USING btree ("correlation_id
 -- Every transition rewrites a message row. Room left on each page lets the new version stay on
 -- the page of the old one, so a lease or an ACK touches one heap page instead of two.
 ALTER TABLE "message" SET (fillfactor = 80);
+ALTER TYPE "public"."message_status" ADD VALUE 'cancelled';
+DROP INDEX "message_dead_idx";
+DROP INDEX "message_finished_idx";
+ALTER TABLE "message" ADD COLUMN "available_at" timestamp with time zone DEFAULT now() NOT NULL;
+CREATE INDEX "message_inbox_idx" ON "message" USING btree ("to_agent_id","status","seq");
+CREATE INDEX "message_outbox_idx" ON "message" USING btree ("from_agent_id","status","seq");
+CREATE INDEX "message_dead_idx" ON "message" USING btree ("to_agent_id","finished_at","id") WHERE "message"."status" = 'dead';
+CREATE INDEX "message_finished_idx" ON "message" USING btree ("finished_at") WHERE "message"."finished_at" is not null;
 CREATE SCHEMA IF NOT EXISTS drizzle;
 CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('8852b6d16ab40b555a18004b37b7a256f206f4f812d62632c853265c109a3503', 1795231003429);
@@ -150,4 +158,5 @@ INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('bd000a1b05a
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4b2a58f93d39a3f831b053264f56a835b1fc344f4f3f7a5104877a85dc242d1d', 1795231653243);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('4442d51917fdfafa468dcfd381c5a06e6e1f4ee71858a25ef312fd281975e949', 1795235264315);
 INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('cee0ed706c720a239560d05a2fa422d4ebface091607348c7fc8c4e5c968d6df', 1796211465887);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('dd49530f8d2488067dfb70e0b3ee9205100323d8e2c84110c5201032e61fb6b4', 1796221601331);
 COMMIT;

@@ -11,6 +11,8 @@ import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
 import { broadcastRoutes } from './routes/broadcast.js';
+import { browseRoutes } from './routes/browse.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { type DocsAssets, docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
@@ -108,6 +110,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   v1.route('/', sessionRoutes(deps));
   v1.route('/', broadcastRoutes(deps));
   v1.route('/', batchRoutes(deps));
+  v1.route('/', deadLetterRoutes(deps));
+  v1.route('/', browseRoutes(deps));
   app.route('/', v1);
 
   registerSecuritySchemes(app);

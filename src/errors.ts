@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   id_conflict: 409,
+  invalid_state: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   upgrade_required: 426,

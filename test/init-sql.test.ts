@@ -56,8 +56,9 @@ it('mirrors the message states as the message_status enum', async () => {
     const result = (await relay.db.execute(
       `select unnest(enum_range(null::message_status))::text as s`,
     )) as unknown as { rows: { s: string }[] };
-    const { MESSAGE_STATES } = await import('../src/message-states.js');
-    expect(result.rows.map((r) => r.s)).toEqual([...MESSAGE_STATES]);
+    const { MESSAGE_STATES, STATUS_ENUM } = await import('../src/message-states.js');
+    expect(result.rows.map((r) => r.s)).toEqual([...STATUS_ENUM]);
+    expect(STATUS_ENUM).toEqual(expect.arrayContaining([...MESSAGE_STATES]));
   } finally {
     await relay.close();
   }

@@ -14,11 +14,11 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { MESSAGE_STATES } from '../message-states.js';
+import { STATUS_ENUM } from '../message-states.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
-export const messageStatus = pgEnum('message_status', MESSAGE_STATES);
+export const messageStatus = pgEnum('message_status', STATUS_ENUM);
 
 export const agent = pgTable('agent', {
   id: text('id').primaryKey(),
@@ -139,13 +139,19 @@ export const message = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     lastError: text('last_error'),
     createdAt: createdAt(),
+    /** Not pulled, pushed or counted ready before this (a delayed SEND, a NACK with back-off). */
+    availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     // The ready query: live messages of one inbox in send order. Acked and dead rows are
     // outside the predicate, so history never slows a PULL.
     index('message_ready_idx').on(t.toAgentId, t.seq).where(sql`${t.status} in ('delivered', 'leased')`),
-    // The dead letters of one inbox in the order they died: their count in STATS, their listing.
-    index('message_dead_idx').on(t.toAgentId, t.finishedAt).where(sql`${t.status} = 'dead'`),
+    // The dead letters of one inbox in the order they died: their count in STATS, their listing
+    // (the id breaks ties, so a cursor can resume exactly).
+    index('message_dead_idx').on(t.toAgentId, t.finishedAt, t.id).where(sql`${t.status} = 'dead'`),
+    // Browsing an inbox or an outbox, newest first, in one state or (one scan per state) in all.
+    index('message_inbox_idx').on(t.toAgentId, t.status, t.seq),
+    index('message_outbox_idx').on(t.fromAgentId, t.status, t.seq),
     // Only messages that carry one: most do not, and an index entry per row costs every update.
     index('message_correlation_idx').on(t.correlationId).where(sql`${t.correlationId} is not null`),
     uniqueIndex('message_idempotency_idx')
@@ -155,7 +161,8 @@ export const message = pgTable(
     // FR-15 asks for (timestamp, ttl_sec); the sweep asks "timestamp + ttl_sec < now()",
     // which only an index on the sum can answer, so the sum is stored and indexed.
     index('message_expiry_idx').on(t.expiresAt).where(sql`${t.status} in ('delivered', 'leased')`),
-    index('message_finished_idx').on(t.finishedAt).where(sql`${t.status} in ('acked', 'dead')`),
+    // Finished rows (acked, dead, cancelled) for retention; only they carry a finished_at.
+    index('message_finished_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null`),
   ],
 );
 

@@ -13,6 +13,7 @@ export interface MessageStatus {
   lease_until: string | null;
   acked_at: string | null;
   last_error: string | null;
+  available_at: string;
 }
 
 /** FR-10. The caller decides who may see it; this only looks it up. */
@@ -27,10 +28,11 @@ export async function messageStatus(db: Db, messageId: string): Promise<MessageS
     lease_until: Date | string | null;
     acked_at: Date | string | null;
     last_error: string | null;
+    available_at: Date | string;
   }>(
     db,
-    sql`select id, status, from_agent_id, to_agent_id, attempts, created_at, lease_until, acked_at, last_error
-        from message where id = ${messageId.toLowerCase()}`,
+    sql`select id, status, from_agent_id, to_agent_id, attempts, created_at, lease_until, acked_at, last_error,
+          available_at from message where id = ${messageId.toLowerCase()}`,
   );
   if (!row) return undefined;
   return {
@@ -43,6 +45,7 @@ export async function messageStatus(db: Db, messageId: string): Promise<MessageS
     lease_until: isoOrNull(row.lease_until),
     acked_at: isoOrNull(row.acked_at),
     last_error: row.last_error,
+    available_at: isoOrNull(row.available_at) as string,
   };
 }
 
@@ -54,7 +57,8 @@ export interface InboxStats {
 }
 
 /**
- * FR-11. A lease that has run out counts as ready, as PULL sees it. `oldest_age_sec` is the age
+ * FR-11. A lease that has run out counts as ready, as PULL sees it; a delayed message not before
+ * its `available_at`. `oldest_age_sec` is the age
  * of the oldest message not yet settled, 0 for an empty inbox.
  */
 export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
@@ -62,7 +66,8 @@ export async function inboxStats(db: Db, agentId: string): Promise<InboxStats> {
     db,
     // Live and dead rows are counted apart, each through its own partial index, so history is never read.
     sql`with live as (
-          select count(*) filter (where status = 'delivered' or lease_until <= now()) as ready,
+          select count(*) filter (where case when status = 'delivered' then available_at <= now()
+              else lease_until <= now() end) as ready,
             count(*) filter (where status = 'leased' and lease_until > now()) as leased,
             min(created_at) as oldest
           from message where to_agent_id = ${agentId} and status in ('delivered', 'leased')

@@ -17,7 +17,9 @@ export interface LeaseRequest extends Origin {
  *
  * "Ready" includes a lease that has run out but not yet been swept: that delivery counts as an
  * attempt here, exactly as the sweep would count it, so correctness never depends on how often
- * the sweep runs. An expired lease on its last attempt is left for the sweep to bury.
+ * the sweep runs. An expired lease on its last attempt is left for the sweep to bury. A delivered
+ * message is ready once its `available_at` has come (a delayed SEND, a NACK with back-off); the
+ * ready index still serves the scan, and the hub wakes waiters at that time.
  * SKIP LOCKED lets concurrent pullers pass over rows another transaction is leasing, so each
  * gets different messages and none waits.
  */
@@ -34,7 +36,8 @@ const LEASE = statement(
      select id from message
      where to_agent_id = $1
        and status in ('delivered', 'leased')
-       and (status = 'delivered' or (lease_until < now() and attempts + 1 < max_attempts))
+       and (case when status = 'delivered' then available_at <= now()
+         else lease_until < now() and attempts + 1 < max_attempts end)
        and expires_at > now()
      order by seq
      limit $3

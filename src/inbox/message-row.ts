@@ -26,8 +26,8 @@ export interface DeliveryRow {
   lease_id: string | null;
 }
 
-/** A leased message as PULL returns it: the envelope's fields at top level plus the lease. */
-export function renderDelivery(row: DeliveryRow) {
+/** The envelope's fields as they were sent, with `from` and `to` as agent URIs. */
+function renderEnvelope(row: DeliveryRow) {
   return {
     version: row.version,
     id: row.id,
@@ -41,6 +41,13 @@ export function renderDelivery(row: DeliveryRow) {
     timestamp: row.timestamp,
     ttl_sec: row.ttl_sec,
     ...(row.signature === null ? {} : { signature: row.signature }),
+  };
+}
+
+/** A leased message as PULL returns it: the envelope's fields at top level plus the lease. */
+export function renderDelivery(row: DeliveryRow) {
+  return {
+    ...renderEnvelope(row),
     status: 'leased' as const,
     lease_until: isoOrNull(row.lease_until) as string,
     lease_id: row.lease_id as string,
@@ -49,3 +56,31 @@ export function renderDelivery(row: DeliveryRow) {
 }
 
 export type Delivery = ReturnType<typeof renderDelivery>;
+
+/** What a listing adds to the delivery columns: the message's life so far. */
+export const LISTED_COLUMNS = `${DELIVERY_COLUMNS}, m.seq, m.created_at, m.available_at, m.acked_at, m.finished_at, m.last_error`;
+
+export interface ListedRow extends DeliveryRow {
+  seq: string | number;
+  created_at: Date | string;
+  available_at: Date | string;
+  acked_at: Date | string | null;
+  finished_at: Date | string | null;
+  last_error: string | null;
+}
+
+/** A message as browsing shows it: the envelope's fields plus its state, never a lease id. */
+export function renderListed(row: ListedRow) {
+  return {
+    ...renderEnvelope(row),
+    status: row.status,
+    attempts: row.attempts,
+    created_at: isoOrNull(row.created_at) as string,
+    available_at: isoOrNull(row.available_at) as string,
+    lease_until: isoOrNull(row.lease_until),
+    acked_at: isoOrNull(row.acked_at),
+    last_error: row.last_error,
+  };
+}
+
+export type ListedMessage = ReturnType<typeof renderListed>;

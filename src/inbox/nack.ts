@@ -15,6 +15,8 @@ export interface NackResult {
 export interface NackRequest extends LeaseRef, Origin {
   /** Keep the message: push its lease out by this many seconds instead of giving it back. */
   extendSec?: number | undefined;
+  /** Give it back, but ready only this many seconds from now (back-off). */
+  delaySec?: number | undefined;
   reason?: string | undefined;
 }
 
@@ -39,8 +41,9 @@ const RELEASE = statement(
      status = case when m.attempts + 1 >= m.max_attempts then 'dead'::message_status else 'delivered' end,
      last_error = case when m.attempts + 1 >= m.max_attempts then 'Max attempts exceeded: ' || $4::text else $4::text end,
      finished_at = case when m.attempts + 1 >= m.max_attempts then now() end,
+     available_at = now() + make_interval(secs => $5),
      lease_id = null, lease_until = null
-   where ${NACKABLE} returning m.status, m.attempts, m.lease_until`,
+   where ${NACKABLE} returning m.status, m.attempts, m.lease_until, m.available_at`,
   { durable: false },
 );
 
@@ -50,9 +53,14 @@ export async function nack(deps: Deps, request: NackRequest): Promise<NackResult
   const messageId = request.messageId.toLowerCase();
   const reason = request.reason ?? 'Nacked';
   const key = [messageId, agentId, request.leaseId ?? null];
-  const [row] = await deps.run<{ status: MessageState; attempts: number; lease_until: Date | string | null }>(
+  const [row] = await deps.run<{
+    status: MessageState;
+    attempts: number;
+    lease_until: Date | string | null;
+    available_at?: Date | string;
+  }>(
     extendSec === undefined ? RELEASE : EXTEND,
-    [...key, extendSec === undefined ? reason : extendSec],
+    extendSec === undefined ? [...key, reason, request.delaySec ?? 0] : [...key, extendSec],
   );
   if (!row) throw notLeased(request);
   const result = { status: row.status, attempts: row.attempts, lease_until: isoOrNull(row.lease_until) };
@@ -61,7 +69,11 @@ export async function nack(deps: Deps, request: NackRequest): Promise<NackResult
     observe(deps, { kind: 'lease.extended', agentId, messageId, leaseUntil }, request.requestId);
     return result;
   }
+  // Now, for a WebSocket whose slot this frees; and when a backed-off message becomes ready.
   if (result.status !== 'leased') deps.hub.notify(agentId);
+  if (result.status === 'delivered' && request.delaySec) {
+    deps.hub.notify(agentId, Date.parse(isoOrNull(row.available_at) as string));
+  }
   const { status, attempts } = result;
   observe(deps, { kind: 'message.nacked', agentId, messageId, reason, status, attempts }, request.requestId);
   return result;

@@ -10,12 +10,13 @@ export interface Origin {
   requestId?: string | undefined;
 }
 
-/** What `message.sent` records, and the request it came with. */
-export type Sent = Omit<Extract<RelayEvent, { kind: 'message.sent' }>, 'kind'> & Origin;
+/** What `message.sent` records, the request it came with, and when a delayed one becomes ready. */
+export type Sent = Omit<Extract<RelayEvent, { kind: 'message.sent' }>, 'kind'> &
+  Origin & { availableAt?: number | undefined };
 
-/** A new message is in `to`'s inbox: wake its waiters and record `message.sent`. */
+/** A new message is in `to`'s inbox: wake its waiters (now, or when it is due) and record `message.sent`. */
 export function announceSent(deps: Deps, m: Sent): void {
-  deps.hub.notify(m.to);
-  const { requestId, ...event } = m;
+  deps.hub.notify(m.to, m.availableAt);
+  const { requestId, availableAt: _, ...event } = m;
   observe(deps, { kind: 'message.sent', ...event }, requestId);
 }

@@ -1,6 +1,7 @@
 import { AuthFailure } from '../auth/failure.js';
 import { type Principal, requireSend } from '../auth/principal.js';
 import { checkEnvelopeSignature, type SigningKeyRef } from '../auth/signing-keys.js';
+import { isoOrNull } from '../db/database.js';
 import { statement } from '../db/statements.js';
 import type { Deps } from '../deps.js';
 import { agentOf, DEFAULT_TTL_SEC, type Envelope, fingerprint, parseTimestamp } from '../envelope.js';
@@ -17,6 +18,8 @@ export interface SendItem {
   /** Who asks; the envelope's `from` must be this caller, and the caller may have to reach `to`. */
   principal: Principal;
   idempotencyKey?: string | undefined;
+  /** Seconds before the message may be pulled or pushed: 0 up to its `ttl_sec`. */
+  delaySec?: number | undefined;
   requestId?: string | undefined;
 }
 
@@ -63,6 +66,10 @@ async function admit(deps: Deps, item: SendItem): Promise<Admitted> {
   requireSend(item.principal, from, to);
   const signedWith = await checkEnvelopeSignature(deps, envelope);
   const policy = await enforcePolicy(deps, policySubject(envelope), item.requestId);
+  const ttl = envelope.ttl_sec ?? DEFAULT_TTL_SEC;
+  if ((item.delaySec ?? 0) > ttl) {
+    throw new RelayError('validation_failed', `delay: must be at most the message's ttl_sec (${ttl})`);
+  }
   const id = envelope.id.toLowerCase();
   const sentAt = parseTimestamp(envelope.timestamp) as number;
   const fresh = Math.abs(deps.clock.now() - sentAt) <= TIMESTAMP_WINDOW_MS;
@@ -78,10 +85,10 @@ const STORE = statement(
   `with input as (
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
        $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[],
-       $16::int[], $17::bool[], $18::text[], $19::text[], $20::text[]) with ordinality
+       $16::int[], $17::bool[], $18::text[], $19::text[], $20::text[], $21::int[]) with ordinality
        as i(id, to_agent_id, from_agent_id, version, type, subject, correlation_id, headers, body, signature,
          timestamp, ttl_sec, expires_at, idempotency_key, fingerprint, max_attempts, fresh, key_agent, key_kid,
-         key_public, n)
+         key_public, delay_sec, n)
    ), checked as (
      select i.*,
        coalesce(
@@ -94,18 +101,18 @@ const STORE = statement(
      from input i
    ), inserted as (
      insert into message (id, to_agent_id, from_agent_id, version, type, subject, correlation_id, headers, body,
-       signature, timestamp, ttl_sec, expires_at, idempotency_key, fingerprint, max_attempts)
+       signature, timestamp, ttl_sec, expires_at, idempotency_key, fingerprint, max_attempts, available_at)
      select c.id, a.id, c.from_agent_id, c.version, c.type, c.subject, c.correlation_id, c.headers::json,
        c.body::json, c.signature::jsonb, c.timestamp, c.ttl_sec, c.expires_at::timestamptz, c.idempotency_key,
-       c.fingerprint, c.max_attempts
+       c.fingerprint, c.max_attempts, now() + make_interval(secs => c.delay_sec)
      from checked c join agent a on a.id = c.to_agent_id
      where c.fresh and c.key_active and c.prior_id is null
      order by c.n
      on conflict do nothing
-     returning id
+     returning id, available_at
    )
-   select c.n, c.id, c.prior_id, c.key_active, exists (select 1 from inserted s where s.id = c.id) as inserted
-   from checked c order by c.n`,
+   select c.n, c.id, c.prior_id, c.key_active, s.id is not null as inserted, s.available_at
+   from checked c left join inserted s on s.id = c.id order by c.n`,
   { durable: true },
 );
 
@@ -114,6 +121,7 @@ interface StoreRow {
   prior_id: string | null;
   key_active: boolean;
   inserted: boolean;
+  available_at: Date | string | null;
 }
 
 /** Stores admitted envelopes in one statement and answers each; events follow for the new ones. */
@@ -142,6 +150,7 @@ async function store(deps: Deps, group: Admitted[]): Promise<Outcome<SendResult>
     column((a) => a.signedWith?.agentId ?? null),
     column((a) => a.signedWith?.kid ?? null),
     column((a) => a.signedWith?.publicKey ?? null),
+    column((a) => a.item.delaySec ?? 0),
   ]);
   // Two items of one group with the same id: the first stored it, the second is its repeat.
   const claimed = new Set<string>();
@@ -161,6 +170,7 @@ async function store(deps: Deps, group: Admitted[]): Promise<Outcome<SendResult>
           policy: a.policy,
           via: 'send',
           requestId: a.item.requestId,
+          availableAt: a.item.delaySec ? Date.parse(isoOrNull(row.available_at) as string) : undefined,
         });
         return { messageId: a.id, created: true };
       }

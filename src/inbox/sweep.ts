@@ -45,7 +45,7 @@ const purgeFinishedSql = (retentionSec: number) => sql`
   delete from message m
   using (
     select id from message
-    where status in ('acked', 'dead') and finished_at < now() - make_interval(secs => ${retentionSec})
+    where finished_at < now() - make_interval(secs => ${retentionSec})
       and (select ok from leader)
     limit ${BATCH}
     for update skip locked

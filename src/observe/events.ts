@@ -46,6 +46,9 @@ export type RelayEvent =
       attempts: number;
     }
   | { kind: 'lease.extended'; agentId: string; messageId: string; leaseUntil: string }
+  | { kind: 'message.redriven'; agentId: string; messageId: string; lastError: string | null }
+  | { kind: 'message.purged'; agentId: string; messageId: string }
+  | { kind: 'message.cancelled'; agentId: string; messageId: string; from: string }
   | { kind: 'lease.expired'; agentId: string; messageId: string; attempts: number; status: MessageState }
   | { kind: 'ttl.expired'; agentId: string; messageId: string }
   | { kind: 'policy.denied'; from: string; to: string; policyName: string; reason: DenialReason }
@@ -55,14 +58,21 @@ type ObserveDeps = Pick<Deps, 'logger' | 'metrics' | 'audit'> & {
   config: Pick<Deps['config'], 'auditMessages'>;
 };
 
-// Without AUDIT_MESSAGES, the audit log keeps who was refused and why, not every delivery step.
-const SECURITY_EVENTS = new Set<RelayEvent['kind']>(['policy.denied', 'auth.failure']);
+// Without AUDIT_MESSAGES, the audit log keeps who was refused and why, and what operators did by
+// hand (rare, and the first thing asked after an incident), not every delivery step.
+const ALWAYS_AUDITED = new Set<RelayEvent['kind']>([
+  'policy.denied',
+  'auth.failure',
+  'message.redriven',
+  'message.purged',
+  'message.cancelled',
+]);
 const unaudited = { record: () => {} };
 
 /** Logs, counts and audits one event; never waits for the database (audit rows are batched). */
 export function observe(deps: ObserveDeps, event: RelayEvent, requestId?: string): void {
   const { logger, metrics } = deps;
-  const audit = deps.config.auditMessages || SECURITY_EVENTS.has(event.kind) ? deps.audit : unaudited;
+  const audit = deps.config.auditMessages || ALWAYS_AUDITED.has(event.kind) ? deps.audit : unaudited;
   const request_id = requestId;
   switch (event.kind) {
     case 'message.sent': {
@@ -132,6 +142,38 @@ export function observe(deps: ObserveDeps, event: RelayEvent, requestId?: string
         messageId: message_id,
         requestId,
         detail: { lease_until },
+      });
+      return;
+    }
+    case 'message.redriven': {
+      const { agentId: agent_id, messageId: message_id, lastError: last_error } = event;
+      logger.info({ request_id, agent_id, message_id, last_error }, 'dead letter redriven');
+      metrics.redriven(agent_id);
+      audit.record({
+        event: event.kind,
+        agentId: agent_id,
+        messageId: message_id,
+        requestId,
+        detail: { last_error },
+      });
+      return;
+    }
+    case 'message.purged': {
+      const { agentId: agent_id, messageId: message_id } = event;
+      logger.info({ request_id, agent_id, message_id }, 'dead letter purged');
+      audit.record({ event: event.kind, agentId: agent_id, messageId: message_id, requestId, detail: {} });
+      return;
+    }
+    case 'message.cancelled': {
+      const { agentId: agent_id, messageId: message_id, from } = event;
+      logger.info({ request_id, agent_id, message_id, from }, 'message cancelled');
+      metrics.cancelled(agent_id);
+      audit.record({
+        event: event.kind,
+        agentId: agent_id,
+        messageId: message_id,
+        requestId,
+        detail: { from },
       });
       return;
     }

@@ -28,6 +28,10 @@ export interface Metrics {
   acked(agentId: string, leaseSec: number | null, deliverySec: number | null): void;
   nacked(agentId: string): void;
   dead(agentId: string, reason: DeadReason): void;
+  /** A dead letter of `agentId`'s inbox was sent back to it. */
+  redriven(agentId: string): void;
+  /** A message to `agentId` was cancelled by its sender. */
+  cancelled(agentId: string): void;
   deliveryFailed(reason: DeliveryFailure): void;
   policyDenied(policyName: string, reason: DenialReason): void;
   authFailed(reason: FailureReason): void;
@@ -45,6 +49,8 @@ export const noMetrics: Metrics = {
   acked: ignore,
   nacked: ignore,
   dead: ignore,
+  redriven: ignore,
+  cancelled: ignore,
   deliveryFailed: ignore,
   policyDenied: ignore,
   authFailed: ignore,

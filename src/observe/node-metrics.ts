@@ -29,6 +29,12 @@ export function createNodeMetrics(options: { maxSeries: number; processMetrics?:
     'agent_id',
     'reason',
   ]);
+  const redriven = counter('admp_messages_redriven_total', 'Dead letters sent back to their inbox', [
+    'agent_id',
+  ]);
+  const cancelled = counter('admp_messages_cancelled_total', 'Messages cancelled by their sender', [
+    'agent_id',
+  ]);
   const failed = counter('admp_delivery_failures_total', 'Delivery attempts that failed', ['reason']);
   const denials = counter('admp_policy_denials_total', 'Messages a policy refused', [
     'policy_name',
@@ -77,6 +83,8 @@ export function createNodeMetrics(options: { maxSeries: number; processMetrics?:
     acked: guard(),
     nacked: guard(),
     dead: guard(),
+    redriven: guard(),
+    cancelled: guard(),
     lease: guard(),
     inbox: guard(),
   };
@@ -93,6 +101,8 @@ export function createNodeMetrics(options: { maxSeries: number; processMetrics?:
     },
     nacked: (agentId) => nacked.inc(agent(guards.nacked, agentId)),
     dead: (agentId, reason) => dead.inc(guards.dead.admit({ agent_id: agentId, reason }, ['agent_id'])),
+    redriven: (agentId) => redriven.inc(agent(guards.redriven, agentId)),
+    cancelled: (agentId) => cancelled.inc(agent(guards.cancelled, agentId)),
     deliveryFailed: (reason) => failed.inc({ reason }),
     policyDenied: (policyName, reason) => denials.inc({ policy_name: policyName, reason }),
     authFailed: (reason) => authFailures.inc({ reason }),

@@ -28,6 +28,20 @@ export function firstMatch(policy: Policy, subject: PolicySubject): CompiledRule
 }
 
 /**
+ * Whether the rules let `from` send `to` at least some message, for discovery: the first rule for
+ * the pair that allows decides yes; one that denies decides no unless it only denies some types or
+ * subjects, in which case a later rule may still allow the rest.
+ */
+export function mayReach(policy: Policy, from: string, to: string): boolean {
+  for (const rule of policy.rules) {
+    if (!rule.matchesAgents(from, to)) continue;
+    if (rule.action === 'allow') return true;
+    if (rule.type_pattern === undefined && rule.subject_pattern === undefined) return false;
+  }
+  return false;
+}
+
+/**
  * Admits a message or refuses it: 403 `policy_denied` for a deny rule, 413 over the rule's
  * `max_size_kb`, 429 over its `rate_limit_per_hour`. Only a matching rule with a rate limit costs
  * a database statement; everything else is decided in memory. Returns the admitting rule's name.

@@ -13,6 +13,8 @@ export interface PolicySubject {
 
 export interface CompiledRule extends Rule {
   matches(subject: PolicySubject): boolean;
+  /** Whether the rule's agent patterns match, whatever the message. */
+  matchesAgents(from: string, to: string): boolean;
 }
 
 /** The rules in force; entries read it per request, so a reload only has to swap the object. */
@@ -49,7 +51,11 @@ function compile(rule: Rule): CompiledRule {
   const to = test(rule.to_agent_pattern);
   const type = test(rule.type_pattern);
   const subject = test(rule.subject_pattern);
-  return { ...rule, matches: (s) => from(s.from) && to(s.to) && type(s.type) && subject(s.subject) };
+  return {
+    ...rule,
+    matches: (s) => from(s.from) && to(s.to) && type(s.type) && subject(s.subject),
+    matchesAgents: (f, t) => from(f) && to(t),
+  };
 }
 
 /**

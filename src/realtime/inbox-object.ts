@@ -6,7 +6,11 @@ import { ack } from '../inbox/ack.js';
 import { lease } from '../inbox/lease.js';
 import { nack } from '../inbox/nack.js';
 import { CLOSE, frame, parseClientFrame, type ServerFrame } from './frames.js';
+import { DUE_SLACK_MS } from './hub.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
+
+/** Storage key: the times delayed messages of this inbox become ready, earliest first. */
+const DUE = 'due';
 
 /** What a hibernated socket remembers; kept small, since an attachment holds at most 2 KiB. */
 interface SocketState {
@@ -33,6 +37,11 @@ export class InboxObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/notify') {
+      const at = Number(url.searchParams.get('at') ?? 0);
+      if (at > this.deps.clock.now()) {
+        await this.wakeAt(at + DUE_SLACK_MS);
+        return new Response(null, { status: 204 });
+      }
       await Promise.all(this.ctx.getWebSockets().map((ws) => this.pump(ws)));
       return new Response(null, { status: 204 });
     }
@@ -59,9 +68,7 @@ export class InboxObject extends DurableObject<Env> {
       heartbeat_interval_sec: config.heartbeatIntervalSec,
       max_in_flight: config.wsMaxInFlight,
     });
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(now + config.heartbeatIntervalSec * 1000);
-    }
+    await this.alarmBy(now + config.heartbeatIntervalSec * 1000);
     await this.pump(server);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -126,7 +133,31 @@ export class InboxObject extends DurableObject<Env> {
       send(ws, { type: 'ping' });
       await this.pump(ws);
     }
-    if (sockets.length > 0) await this.ctx.storage.setAlarm(clock.now() + heartbeatMs);
+    // The alarm also serves delayed messages: the next one due, if it comes before the next ping.
+    const now = clock.now();
+    const due = ((await this.ctx.storage.get<number[]>(DUE)) ?? []).filter((at) => at > now);
+    await (due.length > 0 ? this.ctx.storage.put(DUE, due) : this.ctx.storage.delete(DUE));
+    const next = Math.min(
+      sockets.length > 0 ? now + heartbeatMs : Number.POSITIVE_INFINITY,
+      due[0] ?? Number.POSITIVE_INFINITY,
+    );
+    if (next !== Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** A delayed message becomes ready at `at`: the alarm fires then (or earlier, for a ping). */
+  private async wakeAt(at: number): Promise<void> {
+    const due = (await this.ctx.storage.get<number[]>(DUE)) ?? [];
+    if (!due.includes(at)) {
+      due.push(at);
+      due.sort((a, b) => a - b);
+      await this.ctx.storage.put(DUE, due);
+    }
+    await this.alarmBy(at);
+  }
+
+  private async alarmBy(at: number): Promise<void> {
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || at < alarm) await this.ctx.storage.setAlarm(at);
   }
 
   /** Leases and pushes to one socket until its in-flight limit or an empty inbox. */

@@ -6,6 +6,8 @@ const CHANNEL = 'admp_inbox';
 // PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; agent ids are at most 128.
 const MAX_PAYLOAD = 7000;
 const RECONNECT_MS = 1000;
+// Between an agent id and the time its message becomes ready; agent ids never contain it.
+const AT = '@';
 
 export interface PgHubOptions {
   url: string;
@@ -36,9 +38,10 @@ export class PgHub implements Hub {
     return hub;
   }
 
-  notify(agentId: string): void {
-    this.local.notify(agentId);
-    this.pending.add(agentId);
+  notify(agentId: string, at?: number): void {
+    this.local.notify(agentId, at);
+    // Every process sets its own timer for a delayed message, so nothing is sent at its time.
+    this.pending.add(at === undefined ? agentId : `${agentId}${AT}${at}`);
     if (this.timer || this.closed) return;
     const wait = Math.max(0, this.lastFlush + this.options.debounceMs - Date.now());
     this.timer = setTimeout(() => void this.flush(), wait);
@@ -84,7 +87,10 @@ export class PgHub implements Hub {
   private hear(payload: string): void {
     const [origin, ...agents] = payload.split('\n');
     if (origin === this.origin) return; // already woken locally when notified
-    for (const agentId of agents) if (agentId) this.local.notify(agentId);
+    for (const line of agents) {
+      const [agentId, at] = line.split(AT);
+      if (agentId) this.local.notify(agentId, at === undefined ? undefined : Number(at));
+    }
   }
 
   private async flush(): Promise<void> {

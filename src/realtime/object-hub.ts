@@ -19,10 +19,10 @@ export class ObjectHub implements Hub {
 
   constructor(private readonly namespace: DurableObjectNamespace) {}
 
-  notify(agentId: string): void {
-    this.local.notify(agentId);
+  notify(agentId: string, at?: number): void {
+    this.local.notify(agentId, at);
     const sent = inboxObject(this.namespace, agentId)
-      .fetch(`${OBJECT_ORIGIN}/notify`, { method: 'POST' })
+      .fetch(`${OBJECT_ORIGIN}/notify${at === undefined ? '' : `?at=${at}`}`, { method: 'POST' })
       .then((r) => r.body?.cancel())
       .catch(() => {});
     this.inFlight.add(sent);

@@ -3,13 +3,26 @@ import { sql } from 'drizzle-orm';
 import type { AppEnv } from '../app-env.js';
 import { issueApiKey } from '../auth/api-key.js';
 import { randomBytes, toHex } from '../auth/crypto.js';
+import { maySendTo } from '../auth/grants.js';
 import { requireActsFor, requireAdmin, requireManage } from '../auth/principal.js';
 import { firstRow, isoOrNull, rows } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { agentId } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../inbox/cursor.js';
+import { mayReach } from '../policy/evaluate.js';
 import { DEFAULT_TIER } from '../policy/tiers.js';
-import { AgentParam, credentials, json, jsonBody, pick, requireKnownTier, tier } from './common.js';
+import {
+  AgentParam,
+  credentials,
+  cursorQuery,
+  json,
+  jsonBody,
+  limitQuery,
+  pick,
+  requireKnownTier,
+  tier,
+} from './common.js';
 
 const AgentSchema = z
   .object({
@@ -53,16 +66,29 @@ const register = createRoute({
   responses: { 201: json(Registered, 'Registered'), ...pick(400, 415, 401, 403, 409, 422, 429) },
 });
 
+const ListedAgentSchema = AgentSchema.extend({
+  online: z.boolean().openapi({ description: 'Has a live session or an open WebSocket' }),
+}).openapi('ListedAgent');
+
 const list = createRoute({
   method: 'get',
   path: '/v1/agents',
   operationId: 'listAgents',
-  tags: ['Agents'],
-  summary: 'List agents (admin)',
+  tags: ['Agents', 'Browsing'],
+  summary: 'List agents',
+  description:
+    'By id, `limit` at a time; pass `next_cursor` back as `cursor` for the next page (null at the end). The admin ' +
+    'sees every agent; an agent sees those it may send to under the policy and its credentials, for discovery.',
   security: credentials,
+  request: { query: z.object({ limit: limitQuery, cursor: cursorQuery }) },
   responses: {
-    200: json(z.object({ agents: z.array(AgentSchema) }), 'All agents, by id'),
-    ...pick(401, 403, 429),
+    200: json(
+      z
+        .object({ agents: z.array(ListedAgentSchema), next_cursor: z.string().nullable() })
+        .openapi('AgentPage'),
+      'A page of agents',
+    ),
+    ...pick(401, 422, 429),
   },
 });
 
@@ -155,9 +181,21 @@ export function agentRoutes(deps: Deps) {
       );
     })
     .openapi(list, async (c) => {
-      requireAdmin(c.get('principal'));
-      const all = await rows<AgentRow>(db, sql`select ${AGENT_COLUMNS} from agent order by id`);
-      return c.json({ agents: all.map(renderAgent) }, 200);
+      const principal = c.get('principal');
+      const { limit, cursor } = c.req.valid('query');
+      const visible = (id: string) =>
+        principal.kind === 'admin' ||
+        (id !== principal.agentId &&
+          maySendTo(principal.grants, id) &&
+          mayReach(deps.policy, principal.agentId, id));
+      const page = await listAgents(db, { limit, cursor }, visible);
+      return c.json(
+        {
+          agents: page.agents.map((a) => ({ ...renderAgent(a), online: a.online })),
+          next_cursor: page.next_cursor,
+        },
+        200,
+      );
     })
     .openapi(get, async (c) => {
       const { id } = c.req.valid('param');
@@ -191,4 +229,36 @@ export function agentRoutes(deps: Deps) {
       signingKeys.evict(id);
       return c.body(null, 204);
     });
+}
+
+const isIdKey = (key: unknown): key is [string] =>
+  Array.isArray(key) && key.length === 1 && typeof key[0] === 'string';
+
+/**
+ * Agents by id after the cursor, those `visible` only. Reads in pages of the primary key until this
+ * one is full, so an agent the policy hides never leaves a page short while more remain.
+ */
+async function listAgents(
+  db: Deps['db'],
+  page: { limit: number; cursor?: string | undefined },
+  visible: (id: string) => boolean,
+): Promise<{ agents: (AgentRow & { online: boolean })[]; next_cursor: string | null }> {
+  let [after] = page.cursor ? decodeCursor(page.cursor, isIdKey) : [''];
+  const shown: (AgentRow & { online: boolean })[] = [];
+  for (;;) {
+    const found = await rows<AgentRow & { online: boolean }>(
+      db,
+      sql`select ${AGENT_COLUMNS},
+            exists (select 1 from session s where s.agent_id = agent.id and s.expires_at > now()) as online
+          from agent where id > ${after} order by id limit ${page.limit + 1}`,
+    );
+    for (const a of found) {
+      if (!visible(a.id)) continue;
+      if (shown.length === page.limit) return { agents: shown, next_cursor: encodeCursor([after]) };
+      shown.push(a);
+      after = a.id;
+    }
+    if (found.length <= page.limit) return { agents: shown, next_cursor: null };
+    after = (found.at(-1) as AgentRow).id;
+  }
 }

@@ -13,7 +13,7 @@ import { lease } from '../inbox/lease.js';
 import { type SendItem, sendBatch } from '../inbox/send.js';
 import { untilReady } from '../realtime/wait.js';
 import { validationError } from '../validation.js';
-import { AgentParam, credentials, json, jsonBody, pick, secondsQuery } from './common.js';
+import { AgentParam, credentials, delayQuery, json, jsonBody, pick, secondsQuery } from './common.js';
 import { DeliverySchema, waitQuery } from './inbox.js';
 
 /** The most items one batch request carries (SPEC: Batches). */
@@ -60,9 +60,10 @@ const sendBatchRoute = createRoute({
   summary: 'Send up to 100 messages in one request',
   description:
     'Each envelope (from the caller, to any recipient) succeeds or fails exactly as its own SEND would, and the ' +
-    'results come back in request order. Not a transaction: a retried identical batch returns the same ids.',
+    'results come back in request order. Not a transaction: a retried identical batch returns the same ids. ' +
+    '`delay` delays every message of the batch, as on a single SEND.',
   security: credentials,
-  request: { body: jsonBody(SendBatchRequest) },
+  request: { query: z.object({ delay: delayQuery }), body: jsonBody(SendBatchRequest) },
   responses: {
     200: json(SendBatchResponse, 'One result per envelope, in request order'),
     ...pick(400, 415, 401, 413, 422, 429),
@@ -142,9 +143,10 @@ export function batchRoutes(deps: Deps) {
     .openapi(sendBatchRoute, async (c) => {
       const principal = c.get('principal');
       const requestId = c.get('requestId');
+      const delaySec = c.req.valid('query').delay;
       const parsed = c.req.valid('json').messages.map((m) => envelopeSchema.safeParse(m));
       const items: SendItem[] = parsed.flatMap((p) =>
-        p.success ? [{ envelope: p.data, principal, requestId }] : [],
+        p.success ? [{ envelope: p.data, principal, requestId, delaySec }] : [],
       );
       const sent = await sendBatch(deps, items);
       let next = 0;

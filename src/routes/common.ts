@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { agentId, messageId } from '../envelope.js';
+import { agentId, MAX_TTL_SEC, messageId } from '../envelope.js';
 import { ERROR_STATUS, type ErrorCode, RelayError } from '../errors.js';
 import type { Policy } from '../policy/load.js';
 import { TIER_NAME } from '../policy/tiers.js';
+
+/** The most rows one page of a listing holds. */
+export const MAX_PAGE = 200;
 
 export const ErrorSchema = z
   .object({
@@ -22,7 +25,9 @@ export const errors = {
   401: errorResponse('Missing, invalid, stale or replayed credentials (`unauthorized`)'),
   403: errorResponse('Not allowed (`forbidden`, `sender_mismatch`, `policy_denied`, `invalid_signature`)'),
   404: errorResponse('No such resource visible to the caller (`not_found`)'),
-  409: errorResponse('The id or key is taken by something else (`id_conflict`)'),
+  409: errorResponse(
+    'The id or key is taken by something else (`id_conflict`), or the message is past that step (`invalid_state`)',
+  ),
   413: errorResponse('Body or headers too large (`payload_too_large`)'),
   415: errorResponse('The body is not JSON (`unsupported_media_type`)'),
   422: errorResponse('Invalid input (`validation_failed`, `ttl_too_long`, `timestamp_window_exceeded`)'),
@@ -53,9 +58,24 @@ export const AgentParam = z.object({
   id: agentId.openapi({ param: { name: 'id', in: 'path' }, example: 'storage.pg' }),
 });
 
-export const MessageParams = AgentParam.extend({
-  mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }),
-});
+/**
+ * A message id in a path. One that is not a message id names no message, so it is 404 `not_found`
+ * like any unknown id, not 422: the path is an address, not input to validate.
+ */
+export const MessagePathId = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!messageId.safeParse(value).success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `message ${value} was not found`,
+        params: { code: 'not_found' },
+      });
+    }
+  })
+  .openapi({ param: { name: 'mid', in: 'path' }, description: 'The message id (a UUID)' });
+
+export const MessageParams = AgentParam.extend({ mid: MessagePathId });
 
 export const leaseIdQuery = z
   .string()
@@ -71,6 +91,15 @@ export const secondsQuery = (name: string, max: number) =>
     .min(1)
     .max(max)
     .openapi({ param: { name, in: 'query' } });
+
+/** `?delay=`: seconds before a message may be pulled or pushed (SPEC: Dead letters, delay, cancel). */
+export const delayQuery = z.coerce
+  .number()
+  .int('delay must be a whole number of seconds')
+  .min(0)
+  .max(MAX_TTL_SEC)
+  .optional()
+  .openapi({ param: { name: 'delay', in: 'query' } });
 
 export const idempotencyKeyHeader = z
   .string()
@@ -92,3 +121,19 @@ export function requireKnownTier(policy: Policy, name: string): void {
     throw new RelayError('validation_failed', `tier: ${name} is not a tier of this relay (${known})`);
   }
 }
+
+/** `?limit=`: the page size of a listing. */
+export const limitQuery = z.coerce
+  .number()
+  .int('limit must be a whole number')
+  .min(1)
+  .max(MAX_PAGE)
+  .default(50)
+  .openapi({ param: { name: 'limit', in: 'query' } });
+
+/** `?cursor=`: where the previous page ended, exactly as its `next_cursor` said. */
+export const cursorQuery = z
+  .string()
+  .max(512)
+  .optional()
+  .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The previous page’s `next_cursor`' });

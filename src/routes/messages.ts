@@ -2,9 +2,10 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
 import { actsFor, requireInbox } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
-import { agentOf, envelopeSchema, messageId, text } from '../envelope.js';
+import { agentOf, envelopeSchema, text } from '../envelope.js';
 import { notFound, RelayError } from '../errors.js';
 import { ack as ackOne } from '../inbox/ack.js';
+import { cancel as cancelOne } from '../inbox/cancel.js';
 import { messageStatus } from '../inbox/inspect.js';
 import { nack as nackMessage } from '../inbox/nack.js';
 import { reply as replyTo } from '../inbox/reply.js';
@@ -13,11 +14,13 @@ import { MESSAGE_STATES } from '../message-states.js';
 import {
   AgentParam,
   credentials,
+  delayQuery,
   idempotencyKeyHeader,
   json,
   jsonBody,
   leaseIdQuery,
   MessageParams,
+  MessagePathId,
   pick,
   secondsQuery,
 } from './common.js';
@@ -35,10 +38,13 @@ const send = createRoute({
   description:
     'Stores the envelope durably before answering. `from` must be the calling agent and `to` the path’s agent. ' +
     'A `signature` must verify under an active Ed25519 key of the sender, and a sender that requires signatures ' +
-    'must sign (403 `invalid_signature`). A repeated `Idempotency-Key` for the same recipient, or an identical envelope within 10 minutes, returns the first id.',
+    'must sign (403 `invalid_signature`). A repeated `Idempotency-Key` for the same recipient, or an identical envelope within 10 minutes, returns the first id. ' +
+    'With `delay` (seconds, at most the message’s `ttl_sec`), the message is stored at once but not pulled, pushed ' +
+    'or counted ready before its `available_at`.',
   security: credentials,
   request: {
     params: AgentParam,
+    query: z.object({ delay: delayQuery }),
     headers: z.object({ 'idempotency-key': idempotencyKeyHeader }),
     body: jsonBody(envelopeSchema),
   },
@@ -78,13 +84,15 @@ const nack = createRoute({
   summary: 'Give a message back or extend its lease',
   description:
     'With `extend`, the lease runs until max(lease_until, now) + extend. Without it, the message is ready again ' +
-    'with one more attempt counted, or dead once attempts reach max_attempts.',
+    'with one more attempt counted, or dead once attempts reach max_attempts; with `delay`, ready again only ' +
+    '`delay` seconds later (back-off). `extend` and `delay` do not go together.',
   security: credentials,
   request: {
     params: MessageParams,
     query: z.object({
       lease_id: leaseIdQuery,
       extend: secondsQuery('extend', 43_200).optional(),
+      delay: delayQuery,
       reason: text(255)
         .optional()
         .openapi({ param: { name: 'reason', in: 'query' } }),
@@ -133,6 +141,7 @@ const StatusSchema = z
     lease_until: z.string().nullable(),
     acked_at: z.string().nullable(),
     last_error: z.string().nullable(),
+    available_at: z.string().openapi({ description: 'When it is (or was) ready to pull; later for a delay' }),
   })
   .openapi('MessageStatus');
 
@@ -144,8 +153,26 @@ const status = createRoute({
   summary: 'Get a message’s status',
   description: 'Visible to its sender, its recipient and the admin; anyone else gets 404.',
   security: credentials,
-  request: { params: z.object({ mid: messageId.openapi({ param: { name: 'mid', in: 'path' } }) }) },
-  responses: { 200: json(StatusSchema, 'Status'), ...pick(401, 404, 422, 429) },
+  request: { params: z.object({ mid: MessagePathId }) },
+  responses: { 200: json(StatusSchema, 'Status'), ...pick(401, 404, 429) },
+});
+
+const cancel = createRoute({
+  method: 'delete',
+  path: '/v1/messages/{mid}',
+  operationId: 'cancelMessage',
+  tags: ['Messages'],
+  summary: 'Cancel a message not yet taken',
+  description:
+    'By its sender or the admin, while the message is `delivered` (waiting, delayed or not): it becomes ' +
+    '`cancelled` and is never delivered. 409 `invalid_state` once it is leased or finished; 404 to anyone else. ' +
+    'A cancel racing a PULL either wins (nobody ever gets the message) or gets 409 (the PULL got it), never both.',
+  security: credentials,
+  request: { params: z.object({ mid: MessagePathId }) },
+  responses: {
+    200: json(z.object({ status: z.literal('cancelled') }), 'Cancelled'),
+    ...pick(401, 404, 409, 429),
+  },
 });
 
 export function messageRoutes(deps: Deps) {
@@ -160,6 +187,7 @@ export function messageRoutes(deps: Deps) {
         envelope,
         principal: c.get('principal'),
         idempotencyKey: c.req.valid('header')['idempotency-key'],
+        delaySec: c.req.valid('query').delay,
         requestId: c.get('requestId'),
       });
       return c.json({ message_id: result.messageId, status: 'delivered' as const }, 201);
@@ -174,12 +202,19 @@ export function messageRoutes(deps: Deps) {
     .openapi(nack, async (c) => {
       const { id, mid } = c.req.valid('param');
       requireInbox(c.get('principal'), id);
-      const { lease_id, extend, reason } = c.req.valid('query');
+      const { lease_id, extend, delay, reason } = c.req.valid('query');
+      if (extend !== undefined && delay !== undefined) {
+        throw new RelayError(
+          'validation_failed',
+          'extend and delay: keep the lease or give it back, not both',
+        );
+      }
       const result = await nackMessage(deps, {
         agentId: id,
         messageId: mid,
         leaseId: lease_id,
         extendSec: extend,
+        delaySec: delay,
         reason,
         requestId: c.get('requestId'),
       });
@@ -208,5 +243,11 @@ export function messageRoutes(deps: Deps) {
         throw notFound(`message ${mid}`);
       }
       return c.json(found, 200);
+    })
+    .openapi(cancel, async (c) => {
+      const principal = c.get('principal');
+      const senderId = principal.kind === 'admin' ? null : principal.agentId;
+      await cancelOne(deps, { messageId: c.req.valid('param').mid, senderId, requestId: c.get('requestId') });
+      return c.json({ status: 'cancelled' as const }, 200);
     });
 }

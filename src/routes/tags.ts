@@ -18,6 +18,18 @@ export const API_TAGS = [
       'by state, and hand expired leases back at once instead of at the next sweep.',
   },
   {
+    name: 'Dead letters',
+    description:
+      'Messages that ran out of attempts or TTL: list an inbox’s dead letters oldest first, send them back to ' +
+      'the inbox (redrive) or delete one. The inbox’s own agent or the admin.',
+  },
+  {
+    name: 'Browsing',
+    description:
+      'Look without taking: an agent’s inbox or sent messages by state, newest first, a conversation by its ' +
+      'correlation id, and the agents one may send to. Nothing here leases, acks or changes a message.',
+  },
+  {
     name: 'Realtime',
     description:
       'Instead of polling: a WebSocket that pushes each message, leased exactly as a pull leases it, and ' +
