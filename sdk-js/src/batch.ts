@@ -15,8 +15,14 @@ import type {
 const enc = encodeURIComponent;
 
 /** SEND batch: the envelopes, built and signed once, so every retry repeats the same ids. */
-export async function postSendBatch(transport: Transport, envelopes: Envelope[]): Promise<SendBatchResult[]> {
-  const answer = await transport.request('POST', '/v1/messages/batch', { body: { messages: envelopes } });
+export async function postSendBatch(
+  transport: Transport,
+  envelopes: Envelope[],
+  query = '',
+): Promise<SendBatchResult[]> {
+  const answer = await transport.request('POST', `/v1/messages/batch${query}`, {
+    body: { messages: envelopes },
+  });
   return sendResultsOf(answer.body, envelopes);
 }
 

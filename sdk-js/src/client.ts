@@ -1,20 +1,32 @@
 import { type Credentials, pickCredentials } from './auth.js';
 import { postAckBatch, postPullBatch, postSendBatch } from './batch.js';
+import {
+  deleteDeadLetter,
+  deleteMessage,
+  getDeadLetters,
+  getMessages,
+  getThread,
+  postRedrive,
+} from './browse.js';
+import type {
+  DeadLetter,
+  DeadLettersOptions,
+  ListMessagesOptions,
+  MessageRecord,
+  Page,
+  RedriveTarget,
+} from './browse-types.js';
+import type { MessageHandler, SubscribeOptions, Subscription } from './consumer.js';
 import { envelopeOf } from './envelope.js';
 import { ValidationError } from './errors.js';
 import { newIdempotencyKey } from './idempotency.js';
 import { consumeMessages, type MessagesOptions } from './messages.js';
 import type { ClientOptions } from './options.js';
 import { bareId, refOf, settlePath } from './paths.js';
-import { ReplyWaiter } from './reply-waiter.js';
+import { waitForReply } from './reply-waiter.js';
 import { DEFAULT_RETRIES } from './retry.js';
 import { importSigningKey, signEnvelope } from './signing.js';
-import {
-  type MessageHandler,
-  openSubscription,
-  type SubscribeOptions,
-  type Subscription,
-} from './subscription.js';
+import { openSubscription } from './subscription.js';
 import { Transport } from './transport.js';
 import type {
   AckBatchResult,
@@ -30,6 +42,7 @@ import type {
   PullBatchOptions,
   PullOptions,
   ReplyOptions,
+  SendBatchOptions,
   SendBatchResult,
   SendOptions,
   WaitOptions,
@@ -42,8 +55,8 @@ const enc = encodeURIComponent;
 
 /**
  * A client for one agent of an ADMP relay: send to other agents, lease from this agent's inbox,
- * settle what it leased, and follow messages. Stateless apart from the reply waiter and open
- * subscriptions, so one instance per agent serves a whole process.
+ * settle what it leased, follow messages, and look after its dead letters. Stateless apart from
+ * open subscriptions, so one instance per agent serves a whole process.
  *
  * @example
  * import { ADMPClient } from '@agent-dispatch/client';
@@ -65,7 +78,6 @@ export class ADMPClient {
   /** @internal */
   readonly webSocket: WebSocketConstructor | undefined;
   readonly #signing: Promise<{ key: CryptoKey; kid: string }> | undefined;
-  readonly #replies = new ReplyWaiter(this);
   // Messages a handler or loop body is working on; ids it settled itself are not settled again.
   readonly #handled = new Map<string, boolean>();
 
@@ -109,15 +121,13 @@ export class ADMPClient {
     const envelope = await this.#envelope(options);
     const answer = await this.transport.request<{ message_id: string }>(
       'POST',
-      `/v1/agents/${enc(bareId(options.to))}/messages`,
+      `/v1/agents/${enc(bareId(options.to))}/messages${delayQuery(options.delaySec)}`,
       {
         body: envelope,
         headers: { 'idempotency-key': options.idempotencyKey ?? newIdempotencyKey() },
       },
     );
-    const id = answer.body?.message_id ?? envelope.id;
-    this.#replies.sent(id, options.correlationId);
-    return id;
+    return answer.body?.message_id ?? envelope.id;
   }
 
   /**
@@ -126,7 +136,8 @@ export class ADMPClient {
    * APIError a single `send()` would have thrown: NotFoundError for an unknown recipient,
    * PermissionDeniedError for a policy, …). Item failures are returned, never thrown; only a
    * failure of the whole request throws (credentials, more than 100 items, over 5 MiB). Not a
-   * transaction. Retries resend the same envelopes, whose ids make them safe to repeat.
+   * transaction. Retries resend the same envelopes, whose ids make them safe to repeat. With
+   * `delaySec`, every message of the batch is stored now and ready that many seconds later.
    *
    * @example
    * const results = await client.sendBatch([
@@ -135,14 +146,10 @@ export class ADMPClient {
    * ]);
    * for (const r of results) if (r.error) console.error(r.messageId, r.error.code, r.error.message);
    */
-  async sendBatch(items: BatchItem[]): Promise<SendBatchResult[]> {
+  async sendBatch(items: BatchItem[], options: SendBatchOptions = {}): Promise<SendBatchResult[]> {
     if (items.length === 0) return [];
     const envelopes = await Promise.all(items.map((item) => this.#envelope(item)));
-    const results = await postSendBatch(this.transport, envelopes);
-    results.forEach((r, i) => {
-      if (!r.error) this.#replies.sent(r.messageId, items[i]?.correlationId);
-    });
-    return results;
+    return postSendBatch(this.transport, envelopes, delayQuery(options.delaySec));
   }
 
   /**
@@ -214,16 +221,23 @@ export class ADMPClient {
   }
 
   /**
-   * Gives a leased message back (delivered again, one attempt counted; dead after the last), or
-   * with `extend` keeps it leased that many seconds longer.
+   * Gives a leased message back (delivered again, one attempt counted; dead after the last), with
+   * `delaySec` ready again only that many seconds later (back-off), or with `extend` keeps it
+   * leased that many seconds longer.
    *
    * @example
-   * await client.nack(msg);                  // try again later
+   * await client.nack(msg);                  // try again now
+   * await client.nack(msg, { delaySec: 60 }); // try again in a minute
    * await client.nack(msg, { extend: 120 }); // still working on it
    */
   async nack(message: MessageRef, options: NackOptions = {}): Promise<NackResult> {
     const { id, leaseId } = refOf(message);
-    const extra = options.extend === undefined ? undefined : `extend=${options.extend}`;
+    const extra =
+      options.extend !== undefined
+        ? `extend=${options.extend}`
+        : options.delaySec !== undefined
+          ? `delay=${options.delaySec}`
+          : undefined;
     const answer = await this.transport.request<NackResult>(
       'POST',
       settlePath(this.agentId, id, 'nack', leaseId, extra),
@@ -264,16 +278,19 @@ export class ADMPClient {
   }
 
   /**
-   * Waits for the reply to a message this client sent (a `task.result` or `task.error` whose
-   * `correlation_id` names it), acks it and returns it; TimeoutError after `timeoutMs` (default
-   * 30000). Other messages met in this inbox while waiting are NACKed back for other consumers.
+   * Waits for the reply to a message this agent sent and returns it; TimeoutError after
+   * `timeoutMs` (default 5000). The reply is the first `task.result` or `task.error` to this
+   * agent that carries the request's correlation id (the request's own id when it had none) and
+   * came after the request. The wait reads the request's thread and takes nothing from the inbox:
+   * other messages stay for the next pull, and the reply itself is returned as the thread shows it,
+   * neither leased nor acked; it stays in the inbox for this agent's consumer like any message.
    *
    * @example
    * const id = await client.send({ to: 'storage.pg', type: 'task.request', subject: 'create_user', body: {} });
    * const answer = await client.waitForReply(id, { timeoutMs: 10_000 });
    */
-  waitForReply(messageId: string, options: WaitOptions = {}): Promise<Message> {
-    return this.#replies.wait(messageId, options.timeoutMs ?? 30_000);
+  waitForReply(messageId: string, options: WaitOptions = {}): Promise<MessageRecord> {
+    return waitForReply(this, messageId, options.timeoutMs ?? 5_000);
   }
 
   /**
@@ -296,6 +313,77 @@ export class ADMPClient {
   async status(messageId: string): Promise<MessageStatus> {
     return (await this.transport.request<MessageStatus>('GET', `/v1/messages/${enc(messageId)}/status`))
       .body as MessageStatus;
+  }
+
+  /**
+   * One page of this agent's dead letters (messages whose attempts or TTL ran out), oldest first.
+   * Pass `next_cursor` back as `cursor` for the next page; it is null on the last.
+   *
+   * @example
+   * const { messages, next_cursor } = await client.deadLetters({ limit: 20 });
+   * for (const m of messages) console.log(m.id, m.attempts, m.last_error, m.died_at);
+   */
+  deadLetters(options: DeadLettersOptions = {}): Promise<Page<DeadLetter>> {
+    return getDeadLetters(this.transport, this.agentId, options);
+  }
+
+  /**
+   * Sends dead letters back to this inbox, as if new: `delivered`, attempts 0, a fresh TTL.
+   * Pass their ids, or `{ all: true }`; returns how many came back (ids that are not dead letters
+   * of this inbox are skipped).
+   *
+   * @example
+   * await client.redrive([deadId]);
+   * const n = await client.redrive({ all: true });
+   */
+  redrive(target: RedriveTarget): Promise<number> {
+    return postRedrive(this.transport, this.agentId, target);
+  }
+
+  /**
+   * Deletes one dead letter of this inbox for good. NotFoundError when it is not a dead letter here.
+   *
+   * @example
+   * await client.purgeDeadLetter(deadId);
+   */
+  purgeDeadLetter(messageId: string): Promise<void> {
+    return deleteDeadLetter(this.transport, this.agentId, messageId);
+  }
+
+  /**
+   * Cancels a message this agent sent, while no one has leased it (a delayed one, say): it is
+   * never delivered. ConflictError (`invalid_state`) once it is leased or finished.
+   *
+   * @example
+   * const id = await client.send({ to: 'mailer', type: 'event', subject: 'reminder', body: {}, delaySec: 3600 });
+   * await client.cancel(id);
+   */
+  cancel(messageId: string): Promise<void> {
+    return deleteMessage(this.transport, messageId);
+  }
+
+  /**
+   * One page of this agent's inbox (or, with `direction: 'sent'`, of what it sent), newest first,
+   * optionally of one `status`. Looking leases nothing.
+   *
+   * @example
+   * const { messages } = await client.listMessages({ status: 'delivered', limit: 10 });
+   * const sent = await client.listMessages({ direction: 'sent' });
+   */
+  listMessages(options: ListMessagesOptions = {}): Promise<Page<MessageRecord>> {
+    return getMessages(this.transport, this.agentId, options);
+  }
+
+  /**
+   * A conversation, oldest first: the message whose id is `correlationId` and every message
+   * carrying it as `correlation_id`, of those this agent sent or received. NotFoundError when it
+   * sees none.
+   *
+   * @example
+   * for (const m of await client.thread(requestId)) console.log(m.type, m.from, m.status);
+   */
+  thread(correlationId: string): Promise<MessageRecord[]> {
+    return getThread(this.transport, correlationId);
   }
 
   /**
@@ -352,4 +440,9 @@ export class ADMPClient {
   #markSettled(id: string): void {
     if (this.#handled.has(id)) this.#handled.set(id, true);
   }
+}
+
+/** `?delay=` of a delayed SEND; nothing without one. */
+function delayQuery(delaySec: number | undefined): string {
+  return delaySec === undefined ? '' : `?delay=${delaySec}`;
 }

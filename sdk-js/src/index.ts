@@ -1,6 +1,8 @@
 export { hmacSignature, type JwtSource } from './auth.js';
+export type * from './browse-types.js';
 export { canonicalJson } from './canonical-json.js';
 export { ADMPClient, type ClientOptions } from './client.js';
+export type { MessageHandler, SubscribeOptions, Subscription } from './consumer.js';
 export {
   APIConnectionError,
   APIError,
@@ -22,6 +24,5 @@ export {
   signEnvelope,
   verifyEnvelope,
 } from './signing.js';
-export type { MessageHandler, SubscribeOptions, Subscription } from './subscription.js';
 export type * from './types.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';

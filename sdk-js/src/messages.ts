@@ -1,5 +1,4 @@
-import type { ADMPClient } from './client.js';
-import { StopConsuming, type SubscribeOptions } from './subscription.js';
+import { type MessageHandler, StopConsuming, type SubscribeOptions, type Subscription } from './consumer.js';
 import type { Message } from './types.js';
 
 /** Options of `messages()`: the same as `subscribe()`'s. */
@@ -17,7 +16,7 @@ interface Handoff {
  * completed, NACK when it threw or broke out.
  */
 export async function* consumeMessages(
-  client: ADMPClient,
+  client: { subscribe(handler: MessageHandler, options: SubscribeOptions): Subscription },
   options: MessagesOptions,
 ): AsyncGenerator<Message> {
   const waiting: Handoff[] = [];

@@ -1,106 +1,45 @@
+import type { MessageRecord } from './browse-types.js';
 import { TimeoutError } from './errors.js';
 import { sleep } from './retry.js';
-import type { Message, NackOptions, NackResult, PullOptions } from './types.js';
 
-/** What the waiter needs of the client. */
-interface Inbox {
-  pull(options: PullOptions & { signal?: AbortSignal }): Promise<Message | null>;
-  ack(message: Message): Promise<void>;
-  nack(message: Message, options?: NackOptions): Promise<NackResult>;
+/** What the wait needs of the client: the thread of a correlation id, a read that leases nothing. */
+export interface ThreadReader {
+  readonly agentId: string;
+  thread(correlationId: string): Promise<MessageRecord[]>;
 }
 
-interface Waiter {
-  resolve(message: Message): void;
-  reject(error: unknown): void;
-}
+const FIRST_POLL_MS = 100;
+const LONGEST_POLL_MS = 1_000;
 
-// A reply carries the request's correlation_id when it had one, else the request's id; sends
-// remember the former so waitForReply(id) finds either. Bounded: only recent sends are awaited.
-const REMEMBERED_SENDS = 1_000;
-const LONG_POLL_SEC = 5;
-const EMPTY_POLL_PAUSE_MS = 200;
+const isReply = (m: MessageRecord) => m.type === 'task.result' || m.type === 'task.error';
 
 /**
- * One pull loop for every waitForReply of a client, so concurrent waits never take each other's
- * replies: whatever the loop leases goes to the waiter it answers, and anything else goes back.
+ * Waits for the reply to `requestId` by reading threads (SPEC: Browsing), never the inbox: a
+ * PULL would lease, and so spend, whatever other message came first, and would race this
+ * agent's own consumer for the reply. The reply is the first `task.result` or `task.error` to
+ * this agent that carries the request's correlation id (its own id when it had none) and comes
+ * after the request in that thread; it is returned as the thread shows it, neither leased nor acked.
  */
-export class ReplyWaiter {
-  readonly #inbox: Inbox;
-  readonly #waiting = new Map<string, Waiter>();
-  readonly #correlation = new Map<string, string>();
-  #stop: AbortController | undefined;
-
-  constructor(inbox: Inbox) {
-    this.#inbox = inbox;
-  }
-
-  /** Called by send(): the key a reply to `id` will carry. */
-  sent(id: string, correlationId: string | undefined): void {
-    if (correlationId === undefined) return;
-    this.#correlation.set(id, correlationId);
-    if (this.#correlation.size > REMEMBERED_SENDS) {
-      this.#correlation.delete(this.#correlation.keys().next().value as string);
+export async function waitForReply(
+  reader: ThreadReader,
+  requestId: string,
+  timeoutMs: number,
+): Promise<MessageRecord> {
+  const deadline = Date.now() + timeoutMs;
+  const me = `agent://${reader.agentId}`;
+  // The thread of the request's id holds the request itself, which names its correlation id.
+  let thread = await reader.thread(requestId);
+  const key = thread.find((m) => m.id === requestId)?.correlation_id ?? requestId;
+  if (key !== requestId) thread = await reader.thread(key);
+  for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, LONGEST_POLL_MS)) {
+    const after = thread.findIndex((m) => m.id === requestId);
+    const reply = thread.slice(after + 1).find((m) => isReply(m) && m.to === me && m.correlation_id === key);
+    if (reply) return reply;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new TimeoutError({ code: 'timeout', message: `no reply to ${requestId} within ${timeoutMs} ms` });
     }
-  }
-
-  wait(messageId: string, timeoutMs: number): Promise<Message> {
-    const key = this.#correlation.get(messageId) ?? messageId;
-    if (this.#waiting.has(key)) {
-      return Promise.reject(new TypeError(`already waiting for the reply to ${messageId}`));
-    }
-    return new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#settle(key)?.reject(
-          new TimeoutError({ code: 'timeout', message: `no reply to ${messageId} within ${timeoutMs} ms` }),
-        );
-      }, timeoutMs);
-      const done = () => clearTimeout(timer);
-      this.#waiting.set(key, {
-        resolve: (m) => {
-          done();
-          resolve(m);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      });
-      if (!this.#stop || this.#stop.signal.aborted) void this.#run();
-    });
-  }
-
-  #settle(key: string): Waiter | undefined {
-    const waiter = this.#waiting.get(key);
-    this.#waiting.delete(key);
-    if (this.#waiting.size === 0) this.#stop?.abort();
-    return waiter;
-  }
-
-  async #run(): Promise<void> {
-    const stop = new AbortController();
-    this.#stop = stop;
-    try {
-      while (this.#waiting.size > 0 && !stop.signal.aborted) {
-        const started = Date.now();
-        const message = await this.#inbox.pull({ wait: LONG_POLL_SEC, signal: stop.signal });
-        if (!message) {
-          // A relay without long polling answers at once; do not spin on it.
-          if (Date.now() - started < EMPTY_POLL_PAUSE_MS) await sleep(EMPTY_POLL_PAUSE_MS, stop.signal);
-          continue;
-        }
-        const key = message.correlation_id ?? '';
-        const isReply = message.type === 'task.result' || message.type === 'task.error';
-        if (isReply && this.#waiting.has(key)) {
-          await this.#inbox.ack(message);
-          this.#settle(key)?.resolve(message);
-        } else {
-          await this.#inbox.nack(message);
-        }
-      }
-    } catch (error) {
-      if (!stop.signal.aborted) for (const key of [...this.#waiting.keys()]) this.#settle(key)?.reject(error);
-    } finally {
-      if (this.#stop === stop) this.#stop = undefined;
-    }
+    await sleep(Math.min(pause, left));
+    thread = await reader.thread(key);
   }
 }

@@ -5,16 +5,12 @@ import type { APIError } from './errors.js';
 /** The four envelope types of ADMP v1.0. */
 export type MessageType = 'task.request' | 'task.result' | 'task.error' | 'event';
 
-/** Every state a message can be in, as STATUS reports it. */
-export type MessageState =
-  | 'queued'
-  | 'sent'
-  | 'delivered'
-  | 'leased'
-  | 'acked'
-  | 'nacked'
-  | 'failed'
-  | 'dead';
+/**
+ * Every state a message can be in, as STATUS reports it: `delivered` (in the inbox; ready from
+ * its `available_at`), `leased` to one consumer, then `acked`, `dead` (attempts or TTL ran out)
+ * or `cancelled` by its sender before anyone leased it.
+ */
+export type MessageState = 'delivered' | 'leased' | 'acked' | 'dead' | 'cancelled';
 
 /** An Ed25519 envelope signature. */
 export interface EnvelopeSignature {
@@ -62,6 +58,8 @@ export interface MessageStatus {
   to: string;
   attempts: number;
   created_at: string;
+  /** When the message is (or was) first ready: later than `created_at` for a delayed SEND or a NACK with delay. */
+  available_at: string;
   lease_until: string | null;
   acked_at: string | null;
   last_error: string | null;
@@ -98,6 +96,8 @@ export interface SendOptions {
   ttlSec?: number;
   /** Defaults to a fresh random key per call, reused on that call's retries. */
   idempotencyKey?: string;
+  /** Seconds before the message may be delivered (0 to its `ttlSec`): it is stored now, ready later. */
+  delaySec?: number;
   /** The envelope id; defaults to a random UUID. */
   id?: string;
   /**
@@ -119,6 +119,8 @@ export interface PullOptions {
 export interface NackOptions {
   /** Keep the lease this many seconds longer instead of giving the message back. */
   extend?: number;
+  /** Give the message back, ready again this many seconds later (back-off); not with `extend`. */
+  delaySec?: number;
 }
 
 /** What `reply()` sends: a result object, or an error with a code and a message. */
@@ -126,15 +128,21 @@ export type ReplyOptions = { result: Record<string, unknown> } | { error: { code
 
 /** Options of `waitForReply()`. */
 export interface WaitOptions {
-  /** Give up after this many milliseconds with a TimeoutError (default 30000). */
+  /** Give up after this many milliseconds with a TimeoutError (default 5000). */
   timeoutMs?: number;
 }
 
 /** A message or its id; with a message, its `lease_id` is passed along. */
 export type MessageRef = string | (Pick<Message, 'id'> & Partial<Pick<Message, 'lease_id'>>);
 
-/** One message of `sendBatch()`: what `send()` takes, minus the per-SEND idempotency key. */
-export type BatchItem = Omit<SendOptions, 'idempotencyKey'>;
+/** One message of `sendBatch()`: what `send()` takes, minus the per-SEND idempotency key and delay. */
+export type BatchItem = Omit<SendOptions, 'idempotencyKey' | 'delaySec'>;
+
+/** Options of `sendBatch()`. */
+export interface SendBatchOptions {
+  /** Seconds before every message of the batch may be delivered (0 to the smallest `ttlSec`). */
+  delaySec?: number;
+}
 
 /**
  * One envelope's outcome in `sendBatch()`, in request order: `{ messageId }` when it was stored, or

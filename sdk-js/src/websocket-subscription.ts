@@ -1,7 +1,6 @@
-import type { ADMPClient } from './client.js';
+import type { Consumer, Running, SubscribeOptions } from './consumer.js';
 import { APIConnectionError, APIError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
-import type { Running, SubscribeOptions } from './subscription.js';
 import type { Message } from './types.js';
 import { connectWebSocket, OPEN, type resolveWebSocket, type WebSocketLike } from './websocket.js';
 
@@ -21,7 +20,7 @@ type ServerFrame =
  * and may fall back to long polling.
  */
 export async function runWebSocket(
-  client: ADMPClient,
+  client: Consumer,
   running: Running,
   resolved: Resolved,
   options: SubscribeOptions & { fallBack: boolean },
@@ -58,7 +57,7 @@ export async function runWebSocket(
 
 /** One connection, start to close. Resolves 'welcomed' if the relay said welcome, else 'failed'. */
 async function session(
-  client: ADMPClient,
+  client: Consumer,
   running: Running,
   resolved: Resolved,
   options: SubscribeOptions,
@@ -136,7 +135,7 @@ async function session(
 
 /** Runs the handler on one pushed message and settles it over the socket, or over HTTP if it closed. */
 async function deliver(
-  client: ADMPClient,
+  client: Consumer,
   running: Running,
   ws: WebSocketLike,
   message: Message,

@@ -4,7 +4,6 @@ import {
   AuthenticationError,
   ConflictError,
   NotFoundError,
-  TimeoutError,
   ValidationError,
 } from '../src/index.js';
 import { must, sharedRelay } from './support/live-relay.js';
@@ -70,48 +69,6 @@ describe('ADMPClient against a live relay', () => {
     // The first lease is gone: settling with it is refused.
     await expect(worker.ack(must(first))).rejects.toBeInstanceOf(NotFoundError);
     await worker.ack(must(again));
-  });
-
-  it('reply reaches the sender, and waitForReply returns it by the request id', async () => {
-    const id = await sender.send(task('lookup'));
-    const waiting = sender.waitForReply(id, { timeoutMs: 15_000 });
-    const request = await worker.pull();
-    const replyId = await worker.reply(must(request), { result: { user_id: 42 } });
-    const reply = await waiting;
-    expect(reply).toMatchObject({
-      id: replyId,
-      type: 'task.result',
-      correlation_id: id,
-      body: { user_id: 42 },
-    });
-    expect((await sender.status(id)).status).toBe('acked');
-    expect(await sender.inboxStats()).toMatchObject({ ready: 0, leased: 0 });
-  });
-
-  it('waitForReply serves concurrent waits, each its own reply, including a task.error', async () => {
-    const ids = await Promise.all([sender.send(task('a')), sender.send(task('b', { n: 2 }))]);
-    const waits = ids.map((id) => sender.waitForReply(id, { timeoutMs: 15_000 }));
-    const first = await worker.pull();
-    const second = await worker.pull();
-    // Answer in reverse order: each wait must still get its own.
-    await worker.reply(must(second), { error: { code: 'nope', message: 'cannot' } });
-    await worker.reply(must(first), { result: { ok: true } });
-    const [ra, rb] = await Promise.all(waits);
-    expect(ra).toMatchObject({ correlation_id: must(first).id, type: 'task.result' });
-    expect(rb).toMatchObject({ correlation_id: must(second).id, type: 'task.error' });
-  });
-
-  it('waitForReply follows a correlation id the request carried', async () => {
-    const id = await sender.send({ ...task('conversation'), correlationId: 'conv-7' });
-    const waiting = sender.waitForReply(id, { timeoutMs: 15_000 });
-    await worker.reply(must(await worker.pull()), { result: { turn: 2 } });
-    expect(await waiting).toMatchObject({ correlation_id: 'conv-7', body: { turn: 2 } });
-  });
-
-  it('waitForReply gives up with TimeoutError', async () => {
-    const err = await sender.waitForReply(crypto.randomUUID(), { timeoutMs: 400 }).catch((e) => e);
-    expect(err).toBeInstanceOf(TimeoutError);
-    expect(err.code).toBe('timeout');
   });
 
   it('counts the inbox by state', async () => {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import uuid
 from typing import AsyncIterator
 
 import pytest
@@ -102,8 +103,12 @@ async def test_reply_reaches_the_sender_through_wait_for_reply(
     assert answer.id == reply_id
     assert answer.type == "task.result" and answer.correlation_id == request_id
     assert answer.body == {"sum": 3}
-    await sender.ack(answer)
+    # The wait only looked: the reply is still in the inbox, unleased, for this agent's consumer.
+    assert answer.status == "delivered" and answer.attempts == 0
     assert (await sender.status(request_id)).status == "acked"
+    pulled = await sender.pull()
+    assert pulled is not None and pulled.id == reply_id
+    await sender.ack(pulled)
 
 
 async def test_reply_with_an_error_sends_a_task_error(sender: ADMPClient, worker: ADMPClient) -> None:
@@ -126,9 +131,37 @@ async def test_wait_for_reply_keeps_other_messages_for_the_next_pull(
     await worker.reply(request, result={"ok": True})
     answer = await sender.wait_for_reply(request_id, timeout=10)
     assert answer.correlation_id == request_id
-    held = await sender.pull()
-    assert held is not None and held.id == unrelated and held.attempts == 0
-    await sender.ack(held)
+    first = await sender.pull()
+    assert first is not None and first.id == unrelated and first.attempts == 0
+    second = await sender.pull()
+    assert second is not None and second.id == answer.id and second.attempts == 0
+
+
+async def test_wait_for_reply_that_times_out_spends_nothing(sender: ADMPClient, worker: ADMPClient) -> None:
+    unrelated = await worker.send(sender.agent_id, "task.request", "unrelated", {})
+    request_id = await sender.send(worker.agent_id, "task.request", "never answered", {})
+    with pytest.raises(TimeoutError):
+        await sender.wait_for_reply(request_id, timeout=2.5)
+    status = await sender.status(unrelated)
+    assert status.status == "delivered" and status.attempts == 0
+    pulled = await sender.pull()
+    assert pulled is not None and pulled.id == unrelated and pulled.attempts == 0
+
+
+async def test_wait_for_reply_follows_the_correlation_id_the_request_carried(
+    sender: ADMPClient, worker: ADMPClient
+) -> None:
+    conversation = f"conv-{uuid.uuid4()}"
+    await sender.send(worker.agent_id, "task.request", "turn 1", {}, correlation_id=conversation)
+    first = await worker.pull()
+    assert first is not None
+    await worker.reply(first, result={"turn": 1})
+    request_id = await sender.send(worker.agent_id, "task.request", "turn 2", {}, correlation_id=conversation)
+    second = await worker.pull()
+    assert second is not None
+    await worker.reply(second, result={"turn": 2})
+    answer = await sender.wait_for_reply(request_id, timeout=10)
+    assert answer.correlation_id == conversation and answer.body == {"turn": 2}
 
 
 async def test_wait_for_reply_raises_the_sdk_timeout_error(sender: ADMPClient, worker: ADMPClient) -> None:

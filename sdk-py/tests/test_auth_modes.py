@@ -54,7 +54,7 @@ async def test_the_async_client_works_with(relay: Relay, alice: Agent, bob: Agen
             assert message is not None and message.id == request_id
             await b.reply(message, result={"ok": mode})
             answer = await a.wait_for_reply(request_id, timeout=10)
-            await a.ack(answer)
+            assert answer.correlation_id == request_id
             assert (await a.status(request_id)).status == "acked"
 
 

@@ -188,21 +188,6 @@ async def test_ack_batch_acks_by_lease_and_a_stale_lease_fails_alone(
     await inbox.aclose()
 
 
-async def test_pull_batch_hands_out_first_what_wait_for_reply_set_aside(relay: Relay, alice: Agent) -> None:
-    worker = register(relay, "replier")
-    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
-        async with ADMPClient(relay_url=relay.url, agent_id=worker.agent_id, api_key=worker.api_key) as w:
-            await w.send(alice.agent_id, "event", "unrelated", {})
-            request_id = await client.send(worker.agent_id, "task.request", "lookup", {})
-            request = await w.pull()
-            assert request is not None
-            await w.reply(request, result={"ok": True})
-            reply = await client.wait_for_reply(request_id, timeout=10)
-            batch = await client.pull_batch(max_messages=5)
-            assert [m.subject for m in batch] == ["unrelated"]
-            assert all(r.ok for r in await client.ack_batch([reply, *batch]))
-
-
 async def test_a_signed_batch_over_hmac_is_verifiable_item_by_item(relay: Relay, bob: Agent) -> None:
     seed = bytes(range(32))
     signer = register(relay, "batch-signer")

@@ -73,8 +73,9 @@ def test_reply_and_wait_for_reply(sender: ADMPClientSync, worker: ADMPClientSync
     worker.reply(request, result={"sum": 5})
     answer = sender.wait_for_reply(request_id, timeout=10)
     assert answer.type == "task.result" and answer.body == {"sum": 5}
+    unanswered = sender.send(worker.agent_id, "task.request", "never answered", {})
     with pytest.raises(TimeoutError):
-        sender.wait_for_reply(request_id, timeout=0.5)
+        sender.wait_for_reply(unanswered, timeout=0.5)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

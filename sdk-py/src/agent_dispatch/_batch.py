@@ -11,7 +11,15 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Ty
 
 import httpx
 
-from ._protocol import ClientCore, PreparedRequest, build_envelope, build_pull, json_bytes, json_object
+from ._protocol import (
+    ClientCore,
+    PreparedRequest,
+    build_envelope,
+    build_pull,
+    json_bytes,
+    json_object,
+    with_query,
+)
 from .errors import APIError, status_for_code
 from .models import AckBatchResult, BatchItem, BatchItemError, Message, SendBatchResult
 
@@ -19,8 +27,10 @@ BatchItemLike = Union[BatchItem, Mapping[str, Any]]
 _Result = TypeVar("_Result", SendBatchResult, AckBatchResult)
 
 
-def build_send_batch(core: ClientCore, items: Sequence[BatchItemLike]) -> PreparedRequest:
-    """Build a SEND batch of up to 100 envelopes, to any recipients.
+def build_send_batch(
+    core: ClientCore, items: Sequence[BatchItemLike], delay_sec: Optional[int] = None
+) -> PreparedRequest:
+    """Build a SEND batch of up to 100 envelopes, to any recipients, all ready after ``delay_sec``.
 
     The envelopes are built and signed once, so every retry repeats the same ids: the relay's
     per-item id and fingerprint rules make the retry safe (a batch has no ``Idempotency-Key``).
@@ -28,7 +38,7 @@ def build_send_batch(core: ClientCore, items: Sequence[BatchItemLike]) -> Prepar
     envelopes = [_envelope(core, item) for item in items]
     return PreparedRequest(
         "POST",
-        "/v1/messages/batch",
+        with_query("/v1/messages/batch", {"delay": delay_sec}),
         body=json_bytes({"messages": envelopes}),
         headers={"Content-Type": "application/json"},
         item_ids=tuple(str(e["id"]) for e in envelopes),

@@ -146,6 +146,7 @@ def build_send(
     headers: Optional[Mapping[str, Any]] = None,
     ttl_sec: Optional[int] = None,
     idempotency_key: Optional[str] = None,
+    delay_sec: Optional[int] = None,
 ) -> PreparedRequest:
     """Build a SEND: a fresh envelope id and timestamp, signed when the client has a key.
 
@@ -156,7 +157,7 @@ def build_send(
     )
     return PreparedRequest(
         method="POST",
-        path=f"/v1/agents/{quote(agent_id_of(to), safe='')}/messages",
+        path=with_query(f"/v1/agents/{quote(agent_id_of(to), safe='')}/messages", {"delay": delay_sec}),
         body=json_bytes(envelope),
         headers={
             "Content-Type": "application/json",
@@ -180,12 +181,15 @@ def build_ack(core: ClientCore, message_id: str, lease_id: Optional[str]) -> Pre
 
 
 def build_nack(
-    core: ClientCore, message_id: str, lease_id: Optional[str], extend: Optional[int]
+    core: ClientCore,
+    message_id: str,
+    lease_id: Optional[str],
+    extend: Optional[int],
+    delay_sec: Optional[int] = None,
 ) -> PreparedRequest:
-    """Build a NACK: give the message back, or with ``extend`` keep the lease that much longer."""
-    return PreparedRequest(
-        "POST", core.message_path(message_id, "nack", {"extend": extend, "lease_id": lease_id})
-    )
+    """Build a NACK: give the message back (ready again after ``delay_sec``), or ``extend`` the lease."""
+    query = {"extend": extend, "delay": delay_sec, "lease_id": lease_id}
+    return PreparedRequest("POST", core.message_path(message_id, "nack", query))
 
 
 def build_reply(

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from types import TracebackType
 from typing import Any, Awaitable, Callable, List, Mapping, Optional, Sequence, Type, Union
 
 import httpx
 
 from . import _batch as b
+from . import _browse as r
 from . import _protocol as p
 from ._leases import LeaseBook, LeaseRef
-from .errors import APIError, TimeoutError
+from .errors import APIError
 from .models import (
     AckBatchResult,
+    DeadLetterPage,
     InboxStats,
     Message,
+    MessagePage,
+    MessageRecord,
     MessageStatus,
     NackResult,
     ReplyError,
@@ -119,20 +122,25 @@ class ADMPClient:
         headers: Optional[Mapping[str, Any]] = None,
         ttl_sec: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        delay_sec: Optional[int] = None,
     ) -> str:
         """Send a message to ``to`` (``x`` or ``agent://x``) and return its id.
 
         ``type`` is ``task.request``, ``task.result``, ``task.error`` or ``event``. Every call gets
         its own ``Idempotency-Key`` (or uses ``idempotency_key``), reused on its retries, so a retry
-        after a lost answer never stores the message twice.
+        after a lost answer never stores the message twice. With ``delay_sec`` (0 to its TTL) the
+        message is stored now and ready that many seconds later.
         """
         request = p.build_send(
             self._core, to, type, subject, body,
             correlation_id=correlation_id, headers=headers, ttl_sec=ttl_sec, idempotency_key=idempotency_key,
+            delay_sec=delay_sec,
         )  # fmt: skip
         return p.parse_send(await self._request(request))
 
-    async def send_batch(self, items: Sequence[b.BatchItemLike]) -> List[SendBatchResult]:
+    async def send_batch(
+        self, items: Sequence[b.BatchItemLike], *, delay_sec: Optional[int] = None
+    ) -> List[SendBatchResult]:
         """Send up to 100 messages, to any recipients, in one request; one result per item, in order.
 
         Each item is a :class:`~agent_dispatch.BatchItem` or a mapping with its fields (``to``,
@@ -141,7 +149,8 @@ class ADMPClient:
         ``error`` (``code``, ``message``, ``status_code``: what a single :meth:`send` would have
         raised, e.g. ``not_found`` for an unknown recipient) and ``raise_for_error()``. Only a
         failure of the whole request raises (credentials, more than 100 items, over 5 MiB). Not a
-        transaction. Retries resend the same envelopes, whose ids make them safe to repeat.
+        transaction. Retries resend the same envelopes, whose ids make them safe to repeat. With
+        ``delay_sec`` every message of the batch is ready that many seconds later.
 
         Example::
 
@@ -153,7 +162,7 @@ class ADMPClient:
         """
         if not items:
             return []
-        request = b.build_send_batch(self._core, items)
+        request = b.build_send_batch(self._core, items, delay_sec)
         return b.parse_send_batch(await self._request(request), request)
 
     async def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
@@ -162,9 +171,6 @@ class ADMPClient:
         With ``wait`` > 0 the relay holds the request up to that many seconds for a message to
         arrive (long poll).
         """
-        held = self._leases.take_held()
-        if held is not None:
-            return held
         message = p.parse_pull(await self._request(p.build_pull(self._core, lease_duration, wait)))
         if message is not None:
             self._leases.remember(message)
@@ -176,7 +182,6 @@ class ADMPClient:
         """Lease up to ``max_messages`` (1 to 100) ready messages, oldest first, or ``[]``.
 
         With ``wait`` > 0 the relay holds the request up to that many seconds for the first message.
-        Messages :meth:`wait_for_reply` set aside come first.
 
         Example::
 
@@ -185,15 +190,10 @@ class ADMPClient:
                 await handle(message.body)
             await client.ack_batch(batch)
         """
-        messages = self._leases.take_held_up_to(max_messages)
-        if len(messages) < max_messages:
-            request = b.build_pull_batch(
-                self._core, max_messages - len(messages), lease_duration, 0 if messages else wait
-            )
-            pulled = b.parse_pull_batch(await self._request(request))
-            for message in pulled:
-                self._leases.remember(message)
-            messages.extend(pulled)
+        request = b.build_pull_batch(self._core, max_messages, lease_duration, wait)
+        messages = b.parse_pull_batch(await self._request(request))
+        for message in messages:
+            self._leases.remember(message)
         return messages
 
     async def ack(self, message: MessageOrId) -> None:
@@ -228,10 +228,17 @@ class ADMPClient:
                 self._leases.forget(result.message_id)
         return results
 
-    async def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
-        """Give a leased message back (one more attempt counted), or keep it ``extend`` seconds longer."""
+    async def nack(
+        self, message: MessageOrId, extend: Optional[int] = None, *, delay_sec: Optional[int] = None
+    ) -> NackResult:
+        """Give a leased message back (one more attempt counted), or keep it ``extend`` seconds longer.
+
+        With ``delay_sec`` the message given back is ready again only that many seconds later
+        (back-off); it does not go with ``extend``.
+        """
         message_id, lease_id = self._lease_of(message)
-        result = p.parse_nack(await self._request(p.build_nack(self._core, message_id, lease_id, extend)))
+        request = p.build_nack(self._core, message_id, lease_id, extend, delay_sec)
+        result = p.parse_nack(await self._request(request))
         if extend is None:
             self._leases.forget(message_id)
         return result
@@ -252,34 +259,25 @@ class ADMPClient:
         self._leases.forget(message.id)
         return reply_id
 
-    async def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> Message:
-        """Wait for the reply to ``message_id`` (the message whose ``correlation_id`` is it) and return it.
+    async def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> MessageRecord:
+        """Wait for the reply to a message this agent sent and return it.
 
-        The reply is returned still leased: ack it when done with it. Other messages leased while
-        waiting stay leased to this client and come out of the next :meth:`pull`.
+        The reply is the first ``task.result`` or ``task.error`` to this agent that carries the
+        request's correlation id (the request's own id when it had none) and came after the
+        request. The wait reads the request's thread and takes nothing from the inbox: other
+        messages stay for the next :meth:`pull`, and the reply itself comes back as the thread
+        shows it, neither leased nor acked; it stays in the inbox for this agent's consumer.
 
         Raises:
             TimeoutError: no reply within ``timeout`` seconds.
+            NotFoundError: this agent neither sent nor received ``message_id``.
         """
-        deadline = time.monotonic() + timeout
+        watch = r.ReplyWatch(message_id, self.agent_id, timeout)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no reply to {message_id} within {timeout} s", code="timeout")
-            started = time.monotonic()
-            wait = min(remaining, 20.0)
-            message = p.parse_pull(
-                await self._request(p.build_pull(self._core, 30, int(wait) if wait >= 1 else 0))
-            )
-            if message is not None:
-                self._leases.remember(message)
-                if message.correlation_id == message_id:
-                    return message
-                self._leases.hold(message)
-                continue
-            # A relay without long polling answers at once: poll gently instead of spinning.
-            if time.monotonic() - started < 0.2:
-                await asyncio.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+            reply = watch.see(await self.thread(watch.thread_id))
+            if reply is not None:
+                return reply
+            await asyncio.sleep(watch.pause())
 
     async def inbox_stats(self) -> InboxStats:
         """Counts of this agent's inbox by state."""
@@ -288,6 +286,63 @@ class ADMPClient:
     async def status(self, message_id: str) -> MessageStatus:
         """The delivery status of a message this agent sent or received."""
         return p.parse_status(await self._request(p.build_status(message_id)))
+
+    async def dead_letters(
+        self, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> DeadLetterPage:
+        """One page of this inbox's dead letters (attempts or TTL ran out), oldest first.
+
+        Pass ``next_cursor`` back as ``cursor`` for the next page; it is ``None`` on the last.
+        """
+        return r.parse_dead_letters(await self._request(r.build_dead_letters(self._core, limit, cursor)))
+
+    async def redrive(self, message_ids: Optional[Sequence[str]] = None, *, all: bool = False) -> int:
+        """Send dead letters back to this inbox as if new (attempts 0, a fresh TTL); return how many.
+
+        Pass their ids, or ``all=True``. Ids that are not dead letters of this inbox are skipped.
+        """
+        return r.parse_redrive(await self._request(r.build_redrive(self._core, message_ids, all)))
+
+    async def purge_dead_letter(self, message_id: str) -> None:
+        """Delete one dead letter of this inbox for good.
+
+        Raises:
+            NotFoundError: it is not a dead letter of this inbox.
+        """
+        await self._request(r.build_purge_dead_letter(self._core, message_id))
+
+    async def cancel(self, message_id: str) -> None:
+        """Cancel a message this agent sent while no one has leased it: it is never delivered.
+
+        Raises:
+            ConflictError: ``invalid_state``, it is leased or finished already.
+        """
+        await self._request(r.build_cancel(message_id))
+
+    async def list_messages(
+        self,
+        *,
+        direction: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> MessagePage:
+        """One page of this agent's inbox (or with ``direction="sent"`` what it sent), newest first.
+
+        ``status`` keeps one state only. Looking leases nothing.
+        """
+        request = r.build_list_messages(self._core, direction, status, limit, cursor)
+        return r.parse_list_messages(await self._request(request))
+
+    async def thread(self, correlation_id: str) -> List[MessageRecord]:
+        """A conversation, oldest first: the message ``correlation_id`` and every message carrying it.
+
+        Only those this agent sent or received.
+
+        Raises:
+            NotFoundError: this agent sees none.
+        """
+        return r.parse_thread(await self._request(r.build_thread(correlation_id)))
 
     def subscribe(
         self,

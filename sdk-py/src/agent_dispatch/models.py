@@ -7,7 +7,7 @@ adds a field does not break an older client.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,9 +92,49 @@ class MessageStatus(_WireModel):
     to: str
     attempts: int
     created_at: str
+    available_at: Optional[str] = None
+    """When it is (or was) first ready: later than ``created_at`` after a delay."""
     lease_until: Optional[str] = None
     acked_at: Optional[str] = None
     last_error: Optional[str] = None
+
+
+class MessageRecord(Envelope):
+    """A message as listings and threads show it: the envelope and where it stands; nothing is leased.
+
+    ``status`` is ``delivered``, ``leased``, ``acked``, ``dead`` or ``cancelled``.
+    """
+
+    status: str
+    attempts: int = 0
+    created_at: Optional[str] = None
+    available_at: Optional[str] = None
+    lease_until: Optional[str] = None
+    acked_at: Optional[str] = None
+    last_error: Optional[str] = None
+
+
+class DeadLetter(Envelope):
+    """A message whose attempts or TTL ran out, as :meth:`ADMPClient.dead_letters` lists it."""
+
+    status: str = "dead"
+    attempts: int = 0
+    last_error: Optional[str] = None
+    died_at: Optional[str] = None
+
+
+class MessagePage(_WireModel):
+    """One page of :meth:`ADMPClient.list_messages`; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    messages: List[MessageRecord]
+    next_cursor: Optional[str] = None
+
+
+class DeadLetterPage(_WireModel):
+    """One page of :meth:`ADMPClient.dead_letters`; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    messages: List[DeadLetter]
+    next_cursor: Optional[str] = None
 
 
 class NackResult(_WireModel):

@@ -12,15 +12,39 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Optional, Tuple
+from typing import Any, Awaitable, Callable, Literal, Optional, Protocol, Tuple
 
 from . import _protocol as p
 from ._retry import backoff
 from .errors import APIError, AuthenticationError, NotFoundError, PermissionDeniedError, TimeoutError
 from .models import Message
 
-if TYPE_CHECKING:
-    from .client import ADMPClient
+
+class Inbox(Protocol):
+    """What a subscription needs of the client.
+
+    Handing it this rather than :class:`ADMPClient` keeps this module free of an import of the
+    client that imports it.
+    """
+
+    _core: p.ClientCore
+
+    @property
+    def agent_id(self) -> str:
+        """The agent whose inbox this is."""
+
+    async def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
+        """Lease the next message, waiting up to ``wait`` seconds."""
+
+    async def ack(self, message: Message) -> None:
+        """Acknowledge a message this subscription handled."""
+
+    async def nack(self, message: Message) -> object:
+        """Give back a message whose handler raised."""
+
+    def _remember(self, message: Message) -> None:
+        """Record the lease of a message pushed over the WebSocket."""
+
 
 Transport = Literal["websocket", "poll"]
 logger = logging.getLogger("agent_dispatch")
@@ -38,7 +62,7 @@ class Subscription:
 
     def __init__(
         self,
-        client: ADMPClient,
+        client: Inbox,
         handler: Callable[[Message], Awaitable[Any]],
         *,
         transport: Transport = "websocket",

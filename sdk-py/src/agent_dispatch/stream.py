@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, AsyncIterator, Optional, Tuple
+from typing import AsyncIterator, Optional, Tuple
 
 from .models import Message
-from .realtime import Subscription, Transport
-
-if TYPE_CHECKING:
-    from .client import ADMPClient
+from .realtime import Inbox, Subscription, Transport
 
 _Pending = Tuple[Message, "asyncio.Future[None]"]
 
@@ -29,7 +26,7 @@ class MessageStream:
 
     def __init__(
         self,
-        client: ADMPClient,
+        client: Inbox,
         *,
         transport: Transport = "websocket",
         lease_duration: int = 30,

@@ -14,13 +14,17 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type,
 import httpx
 
 from . import _batch as b
+from . import _browse as r
 from . import _protocol as p
 from ._leases import LeaseBook, LeaseRef
-from .errors import APIError, TimeoutError
+from .errors import APIError
 from .models import (
     AckBatchResult,
+    DeadLetterPage,
     InboxStats,
     Message,
+    MessagePage,
+    MessageRecord,
     MessageStatus,
     NackResult,
     ReplyError,
@@ -99,15 +103,19 @@ class ADMPClientSync:
         headers: Optional[Mapping[str, Any]] = None,
         ttl_sec: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        delay_sec: Optional[int] = None,
     ) -> str:
         """Send a message and return its id; see :meth:`agent_dispatch.ADMPClient.send`."""
         request = p.build_send(
             self._core, to, type, subject, body,
             correlation_id=correlation_id, headers=headers, ttl_sec=ttl_sec, idempotency_key=idempotency_key,
+            delay_sec=delay_sec,
         )  # fmt: skip
         return p.parse_send(self._request(request))
 
-    def send_batch(self, items: Sequence[b.BatchItemLike]) -> List[SendBatchResult]:
+    def send_batch(
+        self, items: Sequence[b.BatchItemLike], *, delay_sec: Optional[int] = None
+    ) -> List[SendBatchResult]:
         """Send up to 100 messages in one request; see :meth:`agent_dispatch.ADMPClient.send_batch`.
 
         A refused item does not raise: its result has ``error``.
@@ -120,14 +128,11 @@ class ADMPClientSync:
         """
         if not items:
             return []
-        request = b.build_send_batch(self._core, items)
+        request = b.build_send_batch(self._core, items, delay_sec)
         return b.parse_send_batch(self._request(request), request)
 
     def pull(self, lease_duration: int = 30, wait: float = 0) -> Optional[Message]:
         """Lease the oldest ready message, or return ``None``; see :meth:`agent_dispatch.ADMPClient.pull`."""
-        held = self._leases.take_held()
-        if held is not None:
-            return held
         message = p.parse_pull(self._request(p.build_pull(self._core, lease_duration, wait)))
         if message is not None:
             self._leases.remember(message)
@@ -140,15 +145,10 @@ class ADMPClientSync:
 
             batch = client.pull_batch(max_messages=50, wait=20)
         """
-        messages = self._leases.take_held_up_to(max_messages)
-        if len(messages) < max_messages:
-            request = b.build_pull_batch(
-                self._core, max_messages - len(messages), lease_duration, 0 if messages else wait
-            )
-            pulled = b.parse_pull_batch(self._request(request))
-            for message in pulled:
-                self._leases.remember(message)
-            messages.extend(pulled)
+        request = b.build_pull_batch(self._core, max_messages, lease_duration, wait)
+        messages = b.parse_pull_batch(self._request(request))
+        for message in messages:
+            self._leases.remember(message)
         return messages
 
     def ack(self, message: MessageOrId) -> None:
@@ -173,10 +173,13 @@ class ADMPClientSync:
                 self._leases.forget(result.message_id)
         return results
 
-    def nack(self, message: MessageOrId, extend: Optional[int] = None) -> NackResult:
+    def nack(
+        self, message: MessageOrId, extend: Optional[int] = None, *, delay_sec: Optional[int] = None
+    ) -> NackResult:
         """Give a message back or extend its lease; see :meth:`agent_dispatch.ADMPClient.nack`."""
         message_id, lease_id = self._lease_of(message)
-        result = p.parse_nack(self._request(p.build_nack(self._core, message_id, lease_id, extend)))
+        request = p.build_nack(self._core, message_id, lease_id, extend, delay_sec)
+        result = p.parse_nack(self._request(request))
         if extend is None:
             self._leases.forget(message_id)
         return result
@@ -192,28 +195,21 @@ class ADMPClientSync:
         self._leases.forget(message.id)
         return reply_id
 
-    def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> Message:
+    def wait_for_reply(self, message_id: str, timeout: float = 5.0) -> MessageRecord:
         """Wait for the reply to ``message_id``; see :meth:`agent_dispatch.ADMPClient.wait_for_reply`.
+
+        It reads the request's thread and takes nothing from the inbox; the reply is neither
+        leased nor acked.
 
         Raises:
             TimeoutError: no reply within ``timeout`` seconds.
         """
-        deadline = time.monotonic() + timeout
+        watch = r.ReplyWatch(message_id, self.agent_id, timeout)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no reply to {message_id} within {timeout} s", code="timeout")
-            started = time.monotonic()
-            wait = min(remaining, 20.0)
-            message = p.parse_pull(self._request(p.build_pull(self._core, 30, int(wait) if wait >= 1 else 0)))
-            if message is not None:
-                self._leases.remember(message)
-                if message.correlation_id == message_id:
-                    return message
-                self._leases.hold(message)
-                continue
-            if time.monotonic() - started < 0.2:
-                time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+            reply = watch.see(self.thread(watch.thread_id))
+            if reply is not None:
+                return reply
+            time.sleep(watch.pause())
 
     def inbox_stats(self) -> InboxStats:
         """Counts of this agent's inbox by state."""
@@ -222,6 +218,39 @@ class ADMPClientSync:
     def status(self, message_id: str) -> MessageStatus:
         """The delivery status of a message this agent sent or received."""
         return p.parse_status(self._request(p.build_status(message_id)))
+
+    def dead_letters(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> DeadLetterPage:
+        """One page of this inbox's dead letters; see :meth:`agent_dispatch.ADMPClient.dead_letters`."""
+        return r.parse_dead_letters(self._request(r.build_dead_letters(self._core, limit, cursor)))
+
+    def redrive(self, message_ids: Optional[Sequence[str]] = None, *, all: bool = False) -> int:
+        """Send dead letters back to this inbox; see :meth:`agent_dispatch.ADMPClient.redrive`."""
+        return r.parse_redrive(self._request(r.build_redrive(self._core, message_ids, all)))
+
+    def purge_dead_letter(self, message_id: str) -> None:
+        """Delete one dead letter; see :meth:`agent_dispatch.ADMPClient.purge_dead_letter`."""
+        self._request(r.build_purge_dead_letter(self._core, message_id))
+
+    def cancel(self, message_id: str) -> None:
+        """Cancel a message not yet leased; see :meth:`agent_dispatch.ADMPClient.cancel`."""
+        self._request(r.build_cancel(message_id))
+
+    def list_messages(
+        self,
+        *,
+        direction: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> MessagePage:
+        """One page of the inbox or sent messages; see :meth:`agent_dispatch.ADMPClient.list_messages`."""
+        return r.parse_list_messages(
+            self._request(r.build_list_messages(self._core, direction, status, limit, cursor))
+        )
+
+    def thread(self, correlation_id: str) -> List[MessageRecord]:
+        """A conversation, oldest first; see :meth:`agent_dispatch.ADMPClient.thread`."""
+        return r.parse_thread(self._request(r.build_thread(correlation_id)))
 
     def subscribe(
         self,
