@@ -79,7 +79,8 @@ async function ok(client: Client, name: string, args: Record<string, unknown> = 
 }
 
 beforeAll(async () => {
-  relay = await startTestRelay({}, { listen: true, policy: POLICY });
+  // Two attempts: a test makes a dead letter with two NACKs, while one NACK still gives a message back.
+  relay = await startTestRelay({ MAX_ATTEMPTS: '2' }, { listen: true, policy: POLICY });
   lead = await relay.registerAgent('lead');
   dev = await relay.registerAgent('dev.frontend');
   vault = await relay.registerAgent('vault');
@@ -139,7 +140,36 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
       body: { summary: 'done in 2 files' },
     });
     expect(await relay.stats(dev)).toMatchObject({ ready: 0, leased: 0 });
+    // Waiting spent nothing: the reply is in A's inbox as well, to be taken and acked.
+    const [again] = (await ok(a, 'check_inbox')).messages;
+    expect(again).toMatchObject({ message_id: reply.message_id, type: 'task.result' });
+    await ok(a, 'ack_message', { message_id: again.message_id, lease_id: again.lease_id });
     expect(await relay.stats(lead)).toMatchObject({ ready: 0, leased: 0 });
+
+    const thread = await ok(a, 'get_thread', { correlation_id: message_id });
+    expect(thread.messages.map((m: { type: string }) => m.type)).toEqual(['task.request', 'task.result']);
+  });
+
+  it('lists dead letters and redrives them through the tools', async () => {
+    const a = await overHttp(lead.apiKey);
+    const { message_id } = await ok(a, 'send_message', { to: dev.id, subject: 'flaky', body: {} });
+    for (let i = 0; i < 2; i++) {
+      const [m] = (await ok(devStdio, 'check_inbox')).messages;
+      await ok(devStdio, 'nack_message', { message_id: m.message_id, lease_id: m.lease_id });
+    }
+    const dead = await ok(devStdio, 'list_dead_letters', {});
+    expect(dead.messages).toMatchObject([{ id: message_id, status: 'dead', attempts: 2, subject: 'flaky' }]);
+    expect(await ok(devStdio, 'redrive_dead_letters', { message_ids: [message_id] })).toEqual({ redriven: 1 });
+    const [back] = (await ok(devStdio, 'check_inbox')).messages;
+    expect(back).toMatchObject({ message_id, attempts: 0 });
+    await ok(devStdio, 'ack_message', { message_id, lease_id: back.lease_id });
+    expect((await ok(devStdio, 'list_dead_letters', {})).messages).toEqual([]);
+  });
+
+  it('lists the agents a session may send to', async () => {
+    const a = await overHttp(lead.apiKey);
+    const { agents } = await ok(a, 'list_agents', {});
+    expect(agents.map((x: { agent_id: string }) => x.agent_id)).toEqual(expect.arrayContaining([dev.id, vault.id]));
   });
 
   it('returns a refusal as an isError result naming the relay’s code, and the session goes on', async () => {

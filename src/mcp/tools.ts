@@ -1,9 +1,9 @@
-import { type Message, ValidationError } from '@agent-dispatch/client';
+import { type Message, type MessageRecord, ValidationError } from '@agent-dispatch/client';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { LeaseBook } from './leases.js';
-import type { McpRelay } from './relay.js';
+import { listAgents, type McpRelay } from './relay.js';
 
 // A model reads these descriptions to decide what to call, so they say when to use a tool and
 // what a lease obliges it to do, not how the tool is built.
@@ -32,6 +32,21 @@ function leased(m: Message) {
     body: m.body,
     attempts: m.attempts,
     correlation_id: m.correlation_id ?? null,
+  };
+}
+
+/** A message met while reading (a reply, a thread): nothing to settle. */
+function record(m: MessageRecord) {
+  return {
+    message_id: m.id,
+    type: m.type,
+    from: m.from,
+    to: m.to,
+    subject: m.subject,
+    body: m.body,
+    status: m.status,
+    correlation_id: m.correlation_id ?? null,
+    created_at: m.created_at,
   };
 }
 
@@ -244,9 +259,9 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
       title: 'Wait for a reply',
       description:
         'Wait for the answer to a task.request you sent with send_message, and return it (its body ' +
-        'holds the result, or the error, of the other agent). Other messages in your inbox are left ' +
-        'for check_inbox. Fails with "timeout" when no reply arrives in time: call it again to keep ' +
-        'waiting.',
+        'holds the result, or the error, of the other agent). Waiting takes nothing from your inbox: ' +
+        'the reply stays there too, so when check_inbox hands it to you later, just ack_message it. ' +
+        'Fails with "timeout" when no reply arrives in time: call it again to keep waiting.',
       inputSchema: {
         message_id: z.string().min(1).describe('The message_id send_message returned.'),
         timeout_sec: z
@@ -259,9 +274,8 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
       },
     },
     attempt(async (a) => {
-      const message = await relay.waitForReply(a.message_id, { timeoutMs: a.timeout_sec * 1000 });
-      const { lease_id: _lease, lease_until: _until, ...reply } = leased(message);
-      return reply;
+      const reply = await relay.waitForReply(a.message_id, { timeoutMs: a.timeout_sec * 1000 });
+      return record(reply);
     }),
   );
 
@@ -292,7 +306,7 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
           .describe('The id of the thread\'s first message, or the correlation_id its messages carry.'),
       },
     },
-    attempt((a) => relay.thread(a.correlation_id)),
+    attempt(async (a) => ({ messages: (await relay.thread(a.correlation_id)).map(record) })),
   );
 
   server.registerTool(
@@ -324,7 +338,7 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
         const message = 'give exactly one of message_ids or all: true';
         throw new ValidationError({ code: 'validation_failed', message });
       }
-      return relay.redrive(a.message_ids ?? { all: true });
+      return { redriven: await relay.redrive(a.message_ids ?? { all: true }) };
     }),
   );
 
@@ -337,6 +351,6 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
         'right recipient for send_message.',
       inputSchema: { limit: LIMIT, cursor: CURSOR },
     },
-    attempt((a) => relay.listAgents({ limit: a.limit ?? 20, ...(a.cursor ? { cursor: a.cursor } : {}) })),
+    attempt((a) => listAgents(relay, { limit: a.limit ?? 20, ...(a.cursor ? { cursor: a.cursor } : {}) })),
   );
 }

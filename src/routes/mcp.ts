@@ -6,7 +6,6 @@ import { authenticateRequest } from '../auth/middleware.js';
 import { CARRIED_PRINCIPAL, type Principal, requireActsFor } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
 import { RelayError } from '../errors.js';
-import { relayOf } from '../mcp/relay.js';
 import { createMcpServer } from '../mcp/server.js';
 
 /** The relay's own request handler: where the tools' SDK calls go, without leaving the process. */
@@ -46,7 +45,7 @@ export function mcpRoutes(deps: Deps, inner: InnerFetch) {
         return inner(request, env);
       },
     });
-    const { server } = createMcpServer(relayOf(client));
+    const { server } = createMcpServer(client);
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     await server.connect(transport);
     try {

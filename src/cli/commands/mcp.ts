@@ -1,6 +1,5 @@
 import { ADMPClient } from '@agent-dispatch/client';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { relayOf } from '../../mcp/relay.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { CliError, type Command } from '../command.js';
 
@@ -39,8 +38,7 @@ export const mcpCommand: Command = {
     if (!/^https?:\/\//.test(relayUrl))
       throw new CliError(`--url must start with http:// or https://, got ${relayUrl}`, 2);
     const client = new ADMPClient({ relayUrl, agentId: c.agent(), ...credentialsOf(c.env) });
-    const relay = relayOf(client);
-    const { server, leases } = createMcpServer(relay);
+    const { server, leases } = createMcpServer(client);
     await server.connect(new StdioServerTransport());
     c.note(`admp mcp: serving ${client.agentId}'s inbox on ${relayUrl} over stdio`);
 
@@ -49,7 +47,7 @@ export const mcpCommand: Command = {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
-    const released = await leases.release(relay);
+    const released = await leases.release(client);
     if (released > 0) c.note(`admp mcp: gave back ${released} unsettled lease(s)`);
     await server.close();
   },
