@@ -24,6 +24,8 @@ const TOOLS = [
   'list_agents',
 ];
 const POLICY = `
+tiers:
+  tiny: { requests_per_minute: 3 }
 policies:
   - name: no-secrets-for-dev
     priority: 10
@@ -230,6 +232,14 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
     );
     const metrics = await relay.metrics();
     expect(metrics.sum('admp_policy_denials_total', { policy_name: 'no-secrets-for-dev' })).toBe(1);
+  });
+
+  it('counts each tool call against the agent’s tier as one request, as over HTTP', async () => {
+    const tiny = await relay.registerAgent('tiny.agent', 'tiny');
+    const session = await overHttp(tiny.apiKey);
+    for (let i = 0; i < 3; i++) await ok(session, 'inbox_stats');
+    const over = await call(session, 'inbox_stats');
+    expect(over).toMatchObject({ isError: true, text: expect.stringMatching(/^rate_limited: .*tiny tier/) });
   });
 
   it('lets the admin act as a named agent with /mcp?agent=', async () => {

@@ -30,7 +30,7 @@ function agentOf(principal: Principal, named: string | undefined): string {
 export function mcpRoutes(deps: Deps, inner: InnerFetch) {
   const routes = new Hono<AppEnv>();
   routes.post(MCP_PATH, async (c) => {
-    const principal = await authenticateRequest(deps, c);
+    const principal = await authenticateRequest(deps, c, { metered: false });
     const agentId = agentOf(principal, c.req.query('agent'));
     const env = { [CARRIED_PRINCIPAL]: principal };
     const requestId = c.get('requestId');
