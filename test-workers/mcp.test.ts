@@ -35,7 +35,11 @@ describe('POST /mcp on Workers', () => {
 
     const [sa, sb] = [await session(a.apiKey), await session(b.apiKey)];
     expect((await sa.listTools()).tools.map((t) => t.name)).toContain('check_inbox');
-    const { message_id } = await tool(sa, 'send_message', { to: b.id, subject: 'from a Worker', body: { n: 1 } });
+    const { message_id } = await tool(sa, 'send_message', {
+      to: b.id,
+      subject: 'from a Worker',
+      body: { n: 1 },
+    });
     const { messages } = await tool(sb, 'check_inbox', {});
     expect(messages).toMatchObject([{ message_id, subject: 'from a Worker', body: { n: 1 } }]);
     expect(await tool(sb, 'ack_message', { message_id, lease_id: messages[0].lease_id })).toEqual({

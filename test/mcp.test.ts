@@ -161,7 +161,9 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
     }
     const dead = await ok(devStdio, 'list_dead_letters', {});
     expect(dead.messages).toMatchObject([{ id: message_id, status: 'dead', attempts: 2, subject: 'flaky' }]);
-    expect(await ok(devStdio, 'redrive_dead_letters', { message_ids: [message_id] })).toEqual({ redriven: 1 });
+    expect(await ok(devStdio, 'redrive_dead_letters', { message_ids: [message_id] })).toEqual({
+      redriven: 1,
+    });
     const [back] = (await ok(devStdio, 'check_inbox')).messages;
     expect(back).toMatchObject({ message_id, attempts: 0 });
     await ok(devStdio, 'ack_message', { message_id, lease_id: back.lease_id });
@@ -171,7 +173,9 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
   it('lists the agents a session may send to', async () => {
     const a = await overHttp(lead.apiKey);
     const { agents } = await ok(a, 'list_agents', {});
-    expect(agents.map((x: { agent_id: string }) => x.agent_id)).toEqual(expect.arrayContaining([dev.id, vault.id]));
+    expect(agents.map((x: { agent_id: string }) => x.agent_id)).toEqual(
+      expect.arrayContaining([dev.id, vault.id]),
+    );
   });
 
   it('returns a refusal as an isError result naming the relay’s code, and the session goes on', async () => {
@@ -182,7 +186,10 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
     });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(/^not_found: /);
-    const neither = await call(a, 'reply', { message_id: crypto.randomUUID(), lease_id: crypto.randomUUID() });
+    const neither = await call(a, 'reply', {
+      message_id: crypto.randomUUID(),
+      lease_id: crypto.randomUUID(),
+    });
     expect(neither).toMatchObject({ isError: true, text: expect.stringMatching(/^validation_failed: /) });
     expect(await ok(a, 'inbox_stats')).toMatchObject({ ready: 0 });
   });

@@ -65,7 +65,10 @@ run('mcp-pair', async () => {
     await tool(frontend, 'reply', {
       message_id: task.message_id,
       lease_id: task.lease_id,
-      result: { files: ['src/pages/login.tsx'], summary: 'form with email and password, posts to /api/login' },
+      result: {
+        files: ['src/pages/login.tsx'],
+        summary: 'form with email and password, posts to /api/login',
+      },
     });
 
     // Meanwhile the lead did the API; now it waits for the other half.
@@ -80,7 +83,10 @@ run('mcp-pair', async () => {
     const thread = await tool(lead, 'get_thread', { correlation_id: taskId });
     check(thread.messages.length === 2, 'get_thread shows the task and its result');
     const [leadStats, frontendStats] = [await tool(lead, 'inbox_stats'), await tool(frontend, 'inbox_stats')];
-    check(leadStats.ready + leadStats.leased + frontendStats.ready + frontendStats.leased === 0, 'both inboxes are empty');
+    check(
+      leadStats.ready + leadStats.leased + frontendStats.ready + frontendStats.leased === 0,
+      'both inboxes are empty',
+    );
   } finally {
     await Promise.allSettled([lead.close(), frontend.close()]);
     await deleteAgents([leadAgent, frontendAgent]);

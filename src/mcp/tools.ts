@@ -87,7 +87,10 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
         '"event" to tell it something that needs no answer. Delivery is durable and at-least-once. ' +
         'Returns {message_id}.',
       inputSchema: {
-        to: z.string().min(1).describe('The recipient agent id, e.g. "frontend.dev" (or "agent://frontend.dev").'),
+        to: z
+          .string()
+          .min(1)
+          .describe('The recipient agent id, e.g. "frontend.dev" (or "agent://frontend.dev").'),
         subject: z.string().min(1).max(255).describe('A short summary of the message, 1–255 characters.'),
         body: JSON_OBJECT.describe('The content: any JSON object, e.g. {"task": "…", "files": ["…"]}.'),
         type: z
@@ -160,7 +163,9 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
           .min(1)
           .max(3600)
           .default(DEFAULT_LEASE_SEC)
-          .describe(`Seconds you hold each message before it is delivered again (default ${DEFAULT_LEASE_SEC}).`),
+          .describe(
+            `Seconds you hold each message before it is delivered again (default ${DEFAULT_LEASE_SEC}).`,
+          ),
       },
     },
     attempt(async (a) => {
@@ -244,7 +249,10 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
     },
     attempt(async (a) => {
       if ((a.result === undefined) === (a.error === undefined)) {
-        throw new ValidationError({ code: 'validation_failed', message: 'give exactly one of result or error' });
+        throw new ValidationError({
+          code: 'validation_failed',
+          message: 'give exactly one of result or error',
+        });
       }
       const response = a.error === undefined ? { result: a.result ?? {} } : { error: a.error };
       const id = await relay.reply({ id: a.message_id, lease_id: a.lease_id }, response);
@@ -303,7 +311,7 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
         correlation_id: z
           .string()
           .min(1)
-          .describe('The id of the thread\'s first message, or the correlation_id its messages carry.'),
+          .describe("The id of the thread's first message, or the correlation_id its messages carry."),
       },
     },
     attempt(async (a) => ({ messages: (await relay.thread(a.correlation_id)).map(record) })),
@@ -329,7 +337,12 @@ export function registerTools(server: McpServer, relay: McpRelay, leases: LeaseB
         'Put dead letters of your inbox back to be delivered again, with their attempts reset. Give ' +
         'message_ids (from list_dead_letters) or all: true. Returns {redriven: n}.',
       inputSchema: {
-        message_ids: z.array(z.string().min(1)).min(1).max(100).optional().describe('The dead letters to redrive.'),
+        message_ids: z
+          .array(z.string().min(1))
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('The dead letters to redrive.'),
         all: z.literal(true).optional().describe('Redrive every dead letter of your inbox.'),
       },
     },

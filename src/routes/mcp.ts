@@ -16,7 +16,8 @@ export const MCP_PATH = '/mcp';
 /** The agent an MCP session acts as: the caller's own, or the one the admin names in `?agent=`. */
 function agentOf(principal: Principal, named: string | undefined): string {
   const agentId = named ?? (principal.kind === 'agent' ? principal.agentId : undefined);
-  if (!agentId) throw new RelayError('validation_failed', 'with the admin key, name the agent: /mcp?agent=<id>');
+  if (!agentId)
+    throw new RelayError('validation_failed', 'with the admin key, name the agent: /mcp?agent=<id>');
   requireActsFor(principal, agentId);
   return agentId;
 }

@@ -10,7 +10,10 @@ function credentialsOf(env: Record<string, string | undefined>) {
   const given = CREDENTIALS.filter((name) => env[name]);
   if (given.length !== 1) {
     const found = given.length ? `found ${given.join(' and ')}` : 'found none';
-    throw new CliError(`admp mcp needs exactly one of ${CREDENTIALS.join(', ')} in the environment (${found})`, 2);
+    throw new CliError(
+      `admp mcp needs exactly one of ${CREDENTIALS.join(', ')} in the environment (${found})`,
+      2,
+    );
   }
   if (env.ADMP_API_KEY) return { apiKey: env.ADMP_API_KEY };
   if (env.ADMP_HMAC_SECRET) return { hmacSecret: env.ADMP_HMAC_SECRET };
