@@ -10,6 +10,7 @@ import { expectError } from './support/expect-error.js';
 import { type Agent, startTestRelay, type TestRelay } from './support/relay.js';
 
 const BIN = fileURLToPath(new URL('../bin/admp.js', import.meta.url));
+const START_TIMEOUT_MS = 180_000;
 const TOOLS = [
   'send_message',
   'check_inbox',
@@ -63,7 +64,8 @@ async function overStdio(agent: Agent): Promise<{ client: Client; transport: Std
     stderr: 'pipe',
   });
   const client = new Client({ name: 'mcp-test', version: '1.0.0' });
-  await client.connect(transport);
+  // Generous: the child compiles the CLI on start, which on a busy machine takes a while.
+  await client.connect(transport, { timeout: START_TIMEOUT_MS });
   open.push(client);
   return { client, transport };
 }
@@ -87,7 +89,7 @@ beforeAll(async () => {
   dev = await relay.registerAgent('dev.frontend');
   vault = await relay.registerAgent('vault');
   devStdio = (await overStdio(dev)).client;
-});
+}, START_TIMEOUT_MS);
 
 afterAll(async () => {
   await Promise.allSettled(open.map((c) => c.close()));
@@ -221,6 +223,12 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
       headers: { accept: 'application/json, text/event-stream' },
     });
     expectError(r, 403, 'forbidden');
+    await relay.deps.audit.flush();
+    const refused = await rows<{ reason: string }>(
+      relay.db,
+      sql`select detail->>'reason' as reason from audit_log where event = 'auth.failure' and agent_id = ${lead.id}`,
+    );
+    expect(refused.map((x) => x.reason)).toContain('forbidden');
   });
 
   it('applies policy to tool calls: a denied send_message is an isError policy_denied, audited like HTTP', async () => {
@@ -254,16 +262,20 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
     expect(await ok(admin, 'inbox_stats')).toMatchObject({ ready: 0, leased: 0 });
   });
 
-  it('gives back the leases a stdio session still holds when its client disconnects', async () => {
-    await relay.send(lead, dev.id, { subject: 'left unfinished' });
-    const { client: b, transport } = await overStdio(dev);
-    expect((await ok(b, 'check_inbox')).messages).toHaveLength(1);
-    expect(await relay.stats(dev)).toMatchObject({ ready: 0, leased: 1 });
-    const exited = new Promise<void>((resolve) => {
-      transport.onclose = () => resolve();
-    });
-    await b.close();
-    await exited;
-    await expect.poll(() => relay.stats(dev), { timeout: 20_000 }).toMatchObject({ ready: 1, leased: 0 });
-  });
+  it(
+    'gives back the leases a stdio session still holds when its client disconnects',
+    async () => {
+      await relay.send(lead, dev.id, { subject: 'left unfinished' });
+      const { client: b, transport } = await overStdio(dev);
+      expect((await ok(b, 'check_inbox')).messages).toHaveLength(1);
+      expect(await relay.stats(dev)).toMatchObject({ ready: 0, leased: 1 });
+      const exited = new Promise<void>((resolve) => {
+        transport.onclose = () => resolve();
+      });
+      await b.close();
+      await exited;
+      await expect.poll(() => relay.stats(dev), { timeout: 20_000 }).toMatchObject({ ready: 1, leased: 0 });
+    },
+    START_TIMEOUT_MS,
+  );
 });

@@ -2,7 +2,8 @@ import { ADMPClient } from '@agent-dispatch/client';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import { authenticateRequest } from '../auth/middleware.js';
+import { AuthFailure } from '../auth/failure.js';
+import { authenticateRequest, recordFailure } from '../auth/middleware.js';
 import { CARRIED_PRINCIPAL, type Principal, requireActsFor } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
 import { RelayError } from '../errors.js';
@@ -32,7 +33,13 @@ export function mcpRoutes(deps: Deps, inner: InnerFetch) {
   const routes = new Hono<AppEnv>();
   routes.post(MCP_PATH, async (c) => {
     const principal = await authenticateRequest(deps, c, { metered: false });
-    const agentId = agentOf(principal, c.req.query('agent'));
+    let agentId: string;
+    try {
+      agentId = agentOf(principal, c.req.query('agent'));
+    } catch (error) {
+      if (error instanceof AuthFailure) recordFailure(deps, c, error);
+      throw error;
+    }
     const env = { [CARRIED_PRINCIPAL]: principal };
     const requestId = c.get('requestId');
     const client = new ADMPClient({
