@@ -20,35 +20,33 @@ const JSON_OBJECT = z.record(z.string(), z.unknown());
 const LIMIT = z.number().int().min(1).max(100).optional().describe('At most this many items (default 20).');
 const CURSOR = z.string().optional().describe('next_cursor from the previous page, to read the next one.');
 
-/** A leased message as a model needs it: what to do, who asked, and how to settle it. */
-function leased(m: Message) {
+/** What a model needs of any message: what it is, who sent it, what it says, which thread. */
+function fieldsOf(m: Message | MessageRecord) {
   return {
     message_id: m.id,
-    lease_id: m.lease_id,
-    lease_until: m.lease_until,
     type: m.type,
     from: m.from,
     subject: m.subject,
     body: m.body,
-    attempts: m.attempts,
     correlation_id: m.correlation_id ?? null,
   };
 }
 
-/** A message met while reading (a reply, a thread): nothing to settle. */
-function record(m: MessageRecord) {
-  return {
-    message_id: m.id,
-    type: m.type,
-    from: m.from,
-    to: m.to,
-    subject: m.subject,
-    body: m.body,
-    status: m.status,
-    correlation_id: m.correlation_id ?? null,
-    created_at: m.created_at,
-  };
-}
+/** A leased message: its fields and how to settle it. */
+const leased = (m: Message) => ({
+  ...fieldsOf(m),
+  lease_id: m.lease_id,
+  lease_until: m.lease_until,
+  attempts: m.attempts,
+});
+
+/** A message met while reading (a reply, a thread): where it stands, nothing to settle. */
+const record = (m: MessageRecord) => ({
+  ...fieldsOf(m),
+  to: m.to,
+  status: m.status,
+  created_at: m.created_at,
+});
 
 const answer = (value: unknown): CallToolResult => ({
   content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
