@@ -67,6 +67,25 @@ describe('the Durable Object hub in workerd', () => {
     socket.ws.close(1000, 'done');
   });
 
+  it('pushes a delayed message when it is due, woken by the object’s alarm', async () => {
+    const [from, to] = [await register('delay-sender'), await register('delay-receiver')];
+    const sent = await call(target, 'POST', `/v1/agents/${to.id}/messages?delay=2`, {
+      token: from.apiKey,
+      body: envelope(from.id, to.id),
+    });
+    expect(sent.status).toBe(201);
+    const status = await call(target, 'GET', `/v1/messages/${sent.body.message_id}/status`);
+    const availableAt = Date.parse(status.body.available_at);
+    // Opened after the SEND: only the alarm set for the message's time can bring it, before any ping.
+    const socket = await openSocket(to.id, to.apiKey);
+    await socket.next('welcome');
+    const pushed = await socket.next('message');
+    expect(pushed.message.id).toBe(sent.body.message_id);
+    expect(pushed.at).toBeGreaterThanOrEqual(availableAt);
+    expect(pushed.at - availableAt).toBeLessThan(1000);
+    socket.ws.close(1000, 'done');
+  });
+
   it('refuses an upgrade for another agent’s inbox', async () => {
     const [a, b] = [await register('a'), await register('b')];
     const response = await target.fetch(

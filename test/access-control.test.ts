@@ -33,6 +33,11 @@ describe('agent A and agent B’s messages', () => {
     ['DELETE', '/v1/agents/acl.bob'],
     ['POST', '/v1/agents/acl.bob/api-keys', {}],
     ['POST', '/v1/agents/acl.bob/keys', { kid: 'planted', public_key: publicKey }],
+    ['GET', '/v1/agents/acl.bob/dead-letters'],
+    ['POST', '/v1/agents/acl.bob/dead-letters/redrive', { all: true }],
+    ['DELETE', `/v1/agents/acl.bob/dead-letters/${bobsMessage.id}`],
+    ['GET', '/v1/agents/acl.bob/messages'],
+    ['GET', '/v1/agents/acl.bob/messages?direction=sent'],
   ];
 
   it('A cannot pull, ack, nack, reply to, count, reclaim or manage B’s inbox with its API key', async () => {
@@ -71,6 +76,19 @@ describe('agent A and agent B’s messages', () => {
     expect(
       (await relay.call('GET', `/v1/messages/${bobsMessage.id}/status`, { token: bob.apiKey })).status,
     ).toBe(200);
+  });
+
+  it('A sees 404 for the thread of, and cannot cancel, a message between B and someone else', async () => {
+    const dave = await relay.registerAgent('acl.dave');
+    const private_ = (await relay.send(dave, 'acl.bob')).body.message_id;
+    for (const [method, path] of [
+      ['GET', `/v1/threads/${private_}`],
+      ['DELETE', `/v1/messages/${private_}`],
+    ] as const) {
+      expectError(await relay.call(method, path, { token: alice.apiKey }), 404, 'not_found');
+    }
+    expect((await relay.call('GET', `/v1/threads/${private_}`, { token: bob.apiKey })).status).toBe(200);
+    expect((await relay.call('GET', `/v1/messages/${private_}/status`)).body.status).toBe('delivered');
   });
 
   it('B’s message is still leased to B after all of A’s attempts', async () => {

@@ -59,15 +59,17 @@ describe('agent registration', () => {
     expect((await relay.call('POST', '/v1/agents', { body: { agent_id: id } })).status).toBe(201);
   });
 
-  it('is for the admin only', async () => {
+  it('is for the admin only; an agent lists only the others it may send to', async () => {
     const a = await relay.registerAgent('plain');
     expectError(
       await relay.call('POST', '/v1/agents', { token: a.apiKey, body: { agent_id: 'other' } }),
       403,
       'forbidden',
     );
-    expectError(await relay.call('GET', '/v1/agents', { token: a.apiKey }), 403, 'forbidden');
-    const list = await relay.call('GET', '/v1/agents');
+    const own = await relay.call('GET', '/v1/agents?limit=200', { token: a.apiKey });
+    expect(own.status).toBe(200);
+    expect(own.body.agents.map((x: any) => x.agent_id)).not.toContain('plain');
+    const list = await relay.call('GET', '/v1/agents?limit=200');
     expect(list.body.agents.map((x: any) => x.agent_id)).toContain('plain');
   });
 });

@@ -2,8 +2,7 @@ import { statement } from '../db/statements.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { MESSAGE_STATES, type MessageState } from '../message-states.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Page } from './dead-letters.js';
+import { decodeCursor, type Page, toPage } from './cursor.js';
 import { LISTED_COLUMNS, type ListedMessage, type ListedRow, renderListed } from './message-row.js';
 
 export type Direction = 'inbox' | 'sent';
@@ -26,7 +25,7 @@ const listIn = (direction: Direction) =>
     { durable: false },
   );
 
-const LIST = { inbox: listIn('inbox'), sent: listIn('sent') };
+export const LIST_MESSAGES = { inbox: listIn('inbox'), sent: listIn('sent') };
 
 type SeqKey = [string];
 const isSeqKey = (key: unknown): key is SeqKey =>
@@ -45,25 +44,20 @@ export interface ListRequest {
 export async function listMessages(deps: Deps, request: ListRequest): Promise<Page<ListedMessage>> {
   const [before] = request.cursor ? decodeCursor(request.cursor, isSeqKey) : START;
   const states = request.status ? [request.status] : [...MESSAGE_STATES];
-  const found = await deps.run<ListedRow>(LIST[request.direction], [
+  const found = await deps.run<ListedRow>(LIST_MESSAGES[request.direction], [
     request.agentId,
     states,
     before,
     request.limit + 1,
   ]);
-  const shown = found.slice(0, request.limit);
-  const last = shown.at(-1);
-  return {
-    messages: shown.map(renderListed),
-    next_cursor: found.length > request.limit && last ? encodeCursor([String(last.seq)]) : null,
-  };
+  return toPage(found, request.limit, renderListed, (row) => [String(row.seq)]);
 }
 
 /** A thread is bounded by what one conversation holds, not paged; past this it is cut, oldest kept. */
 export const MAX_THREAD = 1000;
 
 // The primary key finds the first message, message_correlation_idx the rest.
-const THREAD = statement(
+export const THREAD = statement(
   'admp_thread',
   `select ${LISTED_COLUMNS} from message m
    where (m.id = lower($1) or m.correlation_id = $1)

@@ -3,14 +3,14 @@ import { statement } from '../db/statements.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { observe } from '../observe/events.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, type Page, toPage } from './cursor.js';
 import { LISTED_COLUMNS, type ListedRow, renderListed } from './message-row.js';
 import type { Origin } from './operation.js';
 
 // Served by message_dead_idx (to_agent_id, finished_at, id): the row comparison is its index
 // condition, so a page costs the same however many dead letters or finished messages lie before it.
 // The cursor carries finished_at as PostgreSQL's text, which keeps its microseconds.
-const LIST = statement(
+export const LIST_DEAD_LETTERS = statement(
   'admp_dead_letters',
   `select ${LISTED_COLUMNS}, m.finished_at::text as died_key
    from message m
@@ -26,11 +26,6 @@ type DeadKey = [string, string];
 const isDeadKey = (key: unknown): key is DeadKey =>
   Array.isArray(key) && key.length === 2 && key.every((part) => typeof part === 'string');
 
-export interface Page<T> {
-  messages: T[];
-  next_cursor: string | null;
-}
-
 export type DeadLetter = Omit<ReturnType<typeof renderListed>, 'status'> & {
   status: 'dead';
   died_at: string;
@@ -43,22 +38,18 @@ export async function listDeadLetters(
   page: { limit: number; cursor?: string | undefined },
 ): Promise<Page<DeadLetter>> {
   const [diedAfter, idAfter] = page.cursor ? decodeCursor(page.cursor, isDeadKey) : START;
-  const found = await deps.run<ListedRow & { died_key: string }>(LIST, [
+  const found = await deps.run<ListedRow & { died_key: string }>(LIST_DEAD_LETTERS, [
     agentId,
     diedAfter,
     idAfter,
     page.limit + 1,
   ]);
-  const shown = found.slice(0, page.limit);
-  const last = shown.at(-1);
-  return {
-    messages: shown.map((row) => ({
-      ...renderListed(row),
-      status: 'dead' as const,
-      died_at: isoOrNull(row.finished_at) as string,
-    })),
-    next_cursor: found.length > page.limit && last ? encodeCursor([last.died_key, last.id]) : null,
-  };
+  const render = (row: ListedRow) => ({
+    ...renderListed(row),
+    status: 'dead' as const,
+    died_at: isoOrNull(row.finished_at) as string,
+  });
+  return toPage(found, page.limit, render, (row) => [row.died_key, row.id]);
 }
 
 // Back to the inbox as if just sent: attempts start over and the TTL runs again from now. Its

@@ -23,7 +23,7 @@ export interface LeaseRequest extends Origin {
  * SKIP LOCKED lets concurrent pullers pass over rows another transaction is leasing, so each
  * gets different messages and none waits.
  */
-const LEASE = statement(
+export const LEASE = statement(
   'admp_lease',
   `update message m set
      status = 'leased',

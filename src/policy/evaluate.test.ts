@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstMatch } from './evaluate.js';
+import { firstMatch, mayReach } from './evaluate.js';
 import { PolicyError, type PolicySubject, parsePolicy } from './load.js';
 
 const subject = (over: Partial<PolicySubject> = {}): PolicySubject => ({
@@ -133,5 +133,22 @@ describe('a policy file that is wrong', () => {
       /max_size_kb/,
     );
     expect(problems('policies: {}\n')[0]).toMatch(/^policies: /);
+  });
+});
+
+describe('who an agent may reach, for discovery', () => {
+  const policy = rules(`
+  - { name: no-results, priority: 1, from_agent_pattern: '^a$', to_agent_pattern: '^b$', type_pattern: 'task\\.result', action: deny }
+  - { name: a-to-c, priority: 2, from_agent_pattern: '^a$', to_agent_pattern: '^c$', action: deny }
+  - { name: only-events, priority: 3, from_agent_pattern: '^a$', to_agent_pattern: '^d$', type_pattern: '^event$', action: allow }
+  - { name: a-nowhere-else, priority: 4, from_agent_pattern: '^a$', to_agent_pattern: '^[de]$', action: deny }
+`);
+
+  it('lists a recipient some message may reach, and not one every message to is denied', () => {
+    expect(mayReach(policy, 'a', 'b'), 'a deny of some types leaves the rest to later rules').toBe(true);
+    expect(mayReach(policy, 'a', 'c')).toBe(false);
+    expect(mayReach(policy, 'a', 'd'), 'an allow of some types is reach').toBe(true);
+    expect(mayReach(policy, 'a', 'e')).toBe(false);
+    expect(mayReach(policy, 'x', 'c'), 'the default allows').toBe(true);
   });
 });

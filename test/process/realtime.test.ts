@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../support/ws-client.js';
 import {
+  ADMIN_KEY,
   createDatabase,
   envelope,
   type RelayProcess,
@@ -86,6 +87,29 @@ describe('realtime across relay processes', () => {
     const sent = await send(one.url, from, to.id);
     expect(await polling).toMatchObject({ status: 200, body: { id: sent.body.message_id } });
     expect(performance.now() - started, 'woken through LISTEN/NOTIFY').toBeLessThan(waitSec * 1000);
+  });
+
+  it('pushes a delayed SEND made through the other process when it is due, not before, within 1 s', async () => {
+    const [from, to] = await pair();
+    const socket = await connect(two.url, to.id, { token: to.apiKey });
+    await socket.next('welcome');
+    const sent = await request(
+      one.url,
+      'POST',
+      `/v1/agents/${to.id}/messages?delay=2`,
+      from.apiKey,
+      envelope(from.id, to.id),
+    );
+    expect(sent.status).toBe(201);
+    const status = await request(one.url, 'GET', `/v1/messages/${sent.body.message_id}/status`, ADMIN_KEY);
+    const availableAt = Date.parse(status.body.available_at);
+    // Process two learnt the time from one's notification and woke its socket by its own timer.
+    const pushed = await socket.next('message');
+    const arrivedAt = performance.timeOrigin + pushed.receivedAt;
+    expect(pushed.message.id).toBe(sent.body.message_id);
+    expect(arrivedAt).toBeGreaterThanOrEqual(availableAt);
+    expect(arrivedAt - availableAt).toBeLessThan(1000);
+    await socket.close();
   });
 
   it('redelivers the message of a socket that went silent to a socket on the other process', {
