@@ -1,19 +1,10 @@
-import type { Envelope, MessageState } from './types.js';
+import type { Envelope, MessageProgress, MessageState } from './types.js';
 
 // Shapes of the read-only endpoints (SPEC: Dead letters, delay, cancel; Browsing). They keep the
 // wire's field names, as every other result does.
 
 /** A message as listings and threads show it: the envelope and where it stands. Nothing is leased. */
-export interface MessageRecord extends Envelope {
-  status: MessageState;
-  attempts: number;
-  created_at: string;
-  /** When it is (or was) first ready; later than `created_at` after a delay. */
-  available_at: string;
-  lease_until: string | null;
-  acked_at: string | null;
-  last_error: string | null;
-}
+export type MessageRecord = Envelope & MessageProgress;
 
 /** A message that ran out of attempts or TTL, as `deadLetters()` lists it. */
 export interface DeadLetter extends Envelope {

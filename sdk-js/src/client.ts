@@ -232,12 +232,13 @@ export class ADMPClient {
    */
   async nack(message: MessageRef, options: NackOptions = {}): Promise<NackResult> {
     const { id, leaseId } = refOf(message);
-    const extra =
-      options.extend !== undefined
-        ? `extend=${options.extend}`
-        : options.delaySec !== undefined
-          ? `delay=${options.delaySec}`
-          : undefined;
+    // Both go along when both are given, so the relay refuses the mix as it would from any client.
+    const extra = [
+      options.extend === undefined ? '' : `extend=${options.extend}`,
+      options.delaySec === undefined ? '' : `delay=${options.delaySec}`,
+    ]
+      .filter(Boolean)
+      .join('&');
     const answer = await this.transport.request<NackResult>(
       'POST',
       settlePath(this.agentId, id, 'nack', leaseId, extra),

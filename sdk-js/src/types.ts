@@ -50,12 +50,9 @@ export interface Message extends Envelope {
   attempts: number;
 }
 
-/** Answer of `status()`. */
-export interface MessageStatus {
-  id: string;
+/** Where a message stands, as `status()`, listings and threads report it. */
+export interface MessageProgress {
   status: MessageState;
-  from: string;
-  to: string;
   attempts: number;
   created_at: string;
   /** When the message is (or was) first ready: later than `created_at` for a delayed SEND or a NACK with delay. */
@@ -63,6 +60,13 @@ export interface MessageStatus {
   lease_until: string | null;
   acked_at: string | null;
   last_error: string | null;
+}
+
+/** Answer of `status()`. */
+export interface MessageStatus extends MessageProgress {
+  id: string;
+  from: string;
+  to: string;
 }
 
 /** Answer of `inboxStats()`. */

@@ -14,10 +14,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
+
+from agent_dispatch import ADMPClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "sdk-py-admin-key-0123456789"
@@ -116,3 +118,17 @@ def alice(relay: Relay) -> Agent:
 @pytest.fixture
 def bob(relay: Relay) -> Agent:
     return register(relay, "bob")
+
+
+@pytest.fixture
+async def sender(relay: Relay, alice: Agent) -> AsyncIterator[ADMPClient]:
+    """An async client acting as ``alice``."""
+    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
+        yield client
+
+
+@pytest.fixture
+async def worker(relay: Relay, bob: Agent) -> AsyncIterator[ADMPClient]:
+    """An async client acting as ``bob``."""
+    async with ADMPClient(relay_url=relay.url, agent_id=bob.agent_id, api_key=bob.api_key) as client:
+        yield client

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from typing import AsyncIterator
 
 import pytest
 
@@ -19,18 +18,6 @@ from agent_dispatch import (
 )
 
 from .conftest import Agent, Relay
-
-
-@pytest.fixture
-async def sender(relay: Relay, alice: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
-        yield client
-
-
-@pytest.fixture
-async def worker(relay: Relay, bob: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=bob.agent_id, api_key=bob.api_key) as client:
-        yield client
 
 
 async def test_sends_a_message_that_the_recipient_pulls_with_its_lease(

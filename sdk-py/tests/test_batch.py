@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any, AsyncIterator, Dict, List
+from typing import Any, Dict, List
 
 import httpx
 import pytest
@@ -27,12 +27,6 @@ from .conftest import Agent, Relay, register
 
 def item(to: str, subject: str, **extra: Any) -> Dict[str, Any]:
     return {"to": to, "type": "task.request", "subject": subject, "body": {}, **extra}
-
-
-@pytest.fixture
-async def sender(relay: Relay, alice: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
-        yield client
 
 
 async def inbox_of(relay: Relay, prefix: str) -> ADMPClient:

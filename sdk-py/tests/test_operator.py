@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import AsyncIterator
 
 import pytest
 
@@ -18,18 +17,6 @@ from agent_dispatch import (
 )
 
 from .conftest import Agent, Relay, register
-
-
-@pytest.fixture
-async def sender(relay: Relay, alice: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
-        yield client
-
-
-@pytest.fixture
-async def worker(relay: Relay, bob: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=bob.agent_id, api_key=bob.api_key) as client:
-        yield client
 
 
 def _at(iso: str) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, List
+from typing import List
 
 import pytest
 
@@ -12,18 +12,6 @@ from agent_dispatch import ADMPClient, AuthenticationError, Message
 from .conftest import Agent, Relay
 
 TRANSPORTS = ["websocket", "poll"]
-
-
-@pytest.fixture
-async def sender(relay: Relay, alice: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=alice.agent_id, api_key=alice.api_key) as client:
-        yield client
-
-
-@pytest.fixture
-async def worker(relay: Relay, bob: Agent) -> AsyncIterator[ADMPClient]:
-    async with ADMPClient(relay_url=relay.url, agent_id=bob.agent_id, api_key=bob.api_key) as client:
-        yield client
 
 
 async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,8 @@ def record(id: str, type: str = "task.result", to: str = ME, correlation_id: Any
         "body": {},
         "timestamp": "2026-01-01T00:00:00Z",
         "status": "delivered",
+        "attempts": 0,
+        "created_at": "2026-01-01T00:00:00Z",
         "correlation_id": correlation_id,
     }
     return MessageRecord.model_validate(fields)

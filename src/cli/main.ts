@@ -1,6 +1,8 @@
 import { VERSION } from '../version.js';
 import { CliError, type Command, contextFor, helpText, type Io } from './command.js';
 import { agentCommands } from './commands/agents.js';
+import { browseCommands } from './commands/browse.js';
+import { deadLetterCommands } from './commands/dead-letters.js';
 import { keyCommands } from './commands/keys.js';
 import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
@@ -14,6 +16,8 @@ export const COMMANDS: Command[] = [
   ...agentCommands,
   ...keyCommands,
   ...messageCommands,
+  ...browseCommands,
+  ...deadLetterCommands,
   tailCommand,
   statsCommand,
   policyCommand,

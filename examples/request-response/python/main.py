@@ -2,7 +2,7 @@
 
 The responder long-polls its inbox with pull(wait=...) and answers with reply(), which sends a
 task.result carrying the request's correlation id and acks the request in one step. The requester
-send()s and then wait_for_reply()s on that id, and acks the answer.
+send()s and then wait_for_reply()s on that id, then pulls and acks the answer.
 
 ADMP_URL and ADMP_API_KEY name the relay and its admin key (default: `npm start` on this machine
 with the development key); the example registers its own agents and deletes them at the end.
@@ -74,8 +74,12 @@ async def main() -> None:
                 print(f"  sent task.request {request_id}")
                 answer = await pricing.wait_for_reply(request_id, timeout=15)
                 print(f"  got {answer.type} {answer.body}")
-                await pricing.ack(answer)  # the Python SDK hands the answer over still leased
                 await responder
+                # wait_for_reply only read the answer: it waits in the requester's inbox, so take it off.
+                held = await pricing.pull()
+                check(held is not None and held.id == answer.id, "the answer waits in the requester's inbox")
+                if held is not None:
+                    await pricing.ack(held)
 
                 check(answer.type == "task.result", "the answer is a task.result")
                 check(answer.correlation_id == request_id, "the answer's correlation_id is the request's id")

@@ -44,7 +44,12 @@ run('request-response (TypeScript)', async () => {
       'the responder handled exactly that request',
     );
 
-    // reply() acked the request and waitForReply() acked the answer: nothing is left to deliver.
+    // waitForReply() only read the answer: it waits in the requester's inbox, so take it off.
+    const held = await pricing.pull();
+    check(held?.id === answer.id, "the answer waits in the requester's inbox until it is pulled");
+    if (held) await pricing.ack(held);
+
+    // reply() acked the request and the requester acked the answer: nothing is left to deliver.
     const request = await pricing.status(requestId);
     check(request.status === 'acked', 'the request is acked');
     const [pricingInbox, taxInbox] = [await pricing.inboxStats(), await tax.inboxStats()];

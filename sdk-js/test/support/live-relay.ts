@@ -93,10 +93,10 @@ export class LiveRelay extends Agents {
       // spawnRelay waits on the port it picked; a restart keeps ours, so wait here instead.
       waitForHealth: !again,
       // Generous: a relay on a busy machine starts late, not never.
-      healthTimeoutMs: 60_000,
+      healthTimeoutMs: 180_000,
     });
     if (!again) this.port = this.relay.port;
-    else await this.#healthy(60_000);
+    else await this.#healthy(180_000);
   }
 
   async #healthy(timeoutMs: number): Promise<void> {

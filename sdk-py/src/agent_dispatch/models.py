@@ -83,13 +83,13 @@ class InboxStats(_WireModel):
     oldest_age_sec: float
 
 
-class MessageStatus(_WireModel):
-    """Where a message is in its life (SPEC: STATUS)."""
+class _Progress(_WireModel):
+    """Where a message stands, as STATUS, listings and threads report it.
 
-    id: str
+    ``status`` is ``delivered``, ``leased``, ``acked``, ``dead`` or ``cancelled``.
+    """
+
     status: str
-    from_: str = Field(alias="from")
-    to: str
     attempts: int
     created_at: str
     available_at: Optional[str] = None
@@ -99,19 +99,16 @@ class MessageStatus(_WireModel):
     last_error: Optional[str] = None
 
 
-class MessageRecord(Envelope):
-    """A message as listings and threads show it: the envelope and where it stands; nothing is leased.
+class MessageStatus(_Progress):
+    """Where a message is in its life (SPEC: STATUS)."""
 
-    ``status`` is ``delivered``, ``leased``, ``acked``, ``dead`` or ``cancelled``.
-    """
+    id: str
+    from_: str = Field(alias="from")
+    to: str
 
-    status: str
-    attempts: int = 0
-    created_at: Optional[str] = None
-    available_at: Optional[str] = None
-    lease_until: Optional[str] = None
-    acked_at: Optional[str] = None
-    last_error: Optional[str] = None
+
+class MessageRecord(Envelope, _Progress):
+    """A message as listings and threads show it: the envelope and where it stands; nothing is leased."""
 
 
 class DeadLetter(Envelope):

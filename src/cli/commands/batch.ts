@@ -11,6 +11,12 @@ export const BATCH_OPTION = {
   description: 'read JSON lines from a file, or - for stdin, and send them as one batch (at most 100)',
 } as const;
 
+/** `?delay=` of `send --delay`, for one message or a batch. */
+export const delayQuery = (c: Context) => {
+  const delay = intOption(c.values, 'delay');
+  return delay === undefined ? '' : `?delay=${delay}`;
+};
+
 type Line = Record<string, unknown>;
 
 interface ItemResult {
@@ -45,7 +51,7 @@ export async function sendBatch(c: Context): Promise<void> {
   if (messages.length === 0) return c.note('nothing to send');
   const r = await c
     .relay()
-    .call<{ results: ItemResult[] }>('POST', '/v1/messages/batch', { body: { messages } });
+    .call<{ results: ItemResult[] }>('POST', `/v1/messages/batch${delayQuery(c)}`, { body: { messages } });
   report(c, r.body.results, 'sent');
 }
 

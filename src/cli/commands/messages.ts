@@ -3,7 +3,7 @@ import { MESSAGE_TYPES } from '../../envelope.js';
 import { CliError, type Command, type Context, intOption } from '../command.js';
 import { parseJsonObject } from '../format.js';
 import { signerOf } from '../signing.js';
-import { ackBatch, BATCH_OPTION, pullBatch, sendBatch } from './batch.js';
+import { ackBatch, BATCH_OPTION, delayQuery, pullBatch, sendBatch } from './batch.js';
 
 const inbox = (c: Context) => `/v1/agents/${encodeURIComponent(c.agent())}`;
 const bare = (to: string) => to.replace(/^agent:\/\//, '');
@@ -69,6 +69,11 @@ export const messageCommands: Command[] = [
       'correlation-id': { type: 'string', value: 'id', description: 'ties a reply to its request' },
       header: { type: 'string', value: 'k=v', multiple: true, description: 'an envelope header; repeatable' },
       ttl: { type: 'string', value: 'sec', description: 'seconds until the message expires (default 86400)' },
+      delay: {
+        type: 'string',
+        value: 'sec',
+        description: 'deliver no sooner than this many seconds from now',
+      },
       'idempotency-key': {
         type: 'string',
         value: 'key',
@@ -83,7 +88,8 @@ export const messageCommands: Command[] = [
       batch: BATCH_OPTION,
     },
     details:
-      '<to> is an agent id or agent://id. The envelope id and timestamp are generated. With --kid and\n' +
+      '<to> is an agent id or agent://id. The envelope id and timestamp are generated. With --delay the\n' +
+      'message is stored now and ready later (admp cancel stops it until then). With --kid and\n' +
       '--signing-key the envelope carries an Ed25519 signature the relay verifies (see admp keys generate).\n' +
       'With --batch, each line is an envelope or part of one ({"to","subject","body",…}; the rest is\n' +
       'filled in) and one JSON result per line is printed; exit 1 when any message was refused.',
@@ -119,10 +125,14 @@ export const messageCommands: Command[] = [
       const key = c.values['idempotency-key'] as string | undefined;
       const r = await c
         .relay()
-        .call<{ message_id: string }>('POST', `/v1/agents/${encodeURIComponent(to)}/messages`, {
-          body: signed,
-          headers: key ? { 'idempotency-key': key } : {},
-        });
+        .call<{ message_id: string }>(
+          'POST',
+          `/v1/agents/${encodeURIComponent(to)}/messages${delayQuery(c)}`,
+          {
+            body: signed,
+            headers: key ? { 'idempotency-key': key } : {},
+          },
+        );
       c.out(r.body.message_id);
     },
   },
@@ -199,11 +209,22 @@ export const messageCommands: Command[] = [
         value: 'sec',
         description: 'keep the lease this many seconds longer instead',
       },
+      delay: {
+        type: 'string',
+        value: 'sec',
+        description: 'ready again only this many seconds later (back-off)',
+      },
       'lease-id': LEASE_ID,
     },
     async run(c) {
       const extend = intOption(c.values, 'extend');
-      const query = leaseQuery(c, extend === undefined ? {} : { extend: String(extend) });
+      const delay = intOption(c.values, 'delay');
+      if (extend !== undefined && delay !== undefined)
+        throw new CliError('give --extend or --delay, not both', 2);
+      const query = leaseQuery(c, {
+        ...(extend === undefined ? {} : { extend: String(extend) }),
+        ...(delay === undefined ? {} : { delay: String(delay) }),
+      });
       const path = `${inbox(c)}/messages/${encodeURIComponent(c.args[0] as string)}/nack${query}`;
       const r = await c.relay().call('POST', path);
       c.out(JSON.stringify(r.body));
