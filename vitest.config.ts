@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 import { workerdPool } from './test/support/workerd-pool.js';
@@ -6,6 +7,12 @@ import { workerdPool } from './test/support/workerd-pool.js';
 // (started by test/support/global-postgres.ts unless TEST_DATABASE_URL names one). The workerd
 // project runs the Workers build inside workerd against that same kind of server.
 export default defineConfig({
+  // The relay's MCP tools import the JS SDK by name; tests use its source, as tsconfig's paths do.
+  resolve: {
+    alias: {
+      '@agent-dispatch/client': fileURLToPath(new URL('./sdk-js/src/index.ts', import.meta.url)),
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -27,6 +27,7 @@ const EXAMPLES: Example[] = [
   },
   { name: 'task-orchestration', command: tsx('examples/task-orchestration/main.ts') },
   { name: 'detach-integration', command: tsx('examples/detach-integration/main.ts') },
+  { name: 'mcp-pair', command: tsx('examples/mcp-pair/main.ts') },
 ];
 
 // An example stops itself after 60 s; this is the backstop for one that cannot.

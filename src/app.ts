@@ -20,6 +20,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyDirectoryRoutes, signingKeyRoutes } from './routes/keys.js';
+import { mcpRoutes } from './routes/mcp.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { operationOf } from './routes/operations.js';
@@ -108,6 +109,11 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', keyDirectoryRoutes(deps));
   // Before /v1's authentication too: it authenticates itself, and alone accepts ?token=.
   app.route('/', socketRoutes(deps));
+  // Authenticates itself too; its tools call the routes below through `app.fetch`.
+  app.route(
+    '/',
+    mcpRoutes(deps, (request, env) => app.fetch(request, env)),
+  );
 
   const v1 = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   v1.use(authenticate(deps));

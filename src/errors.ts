@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   policy_denied: 403,
   invalid_signature: 403,
   not_found: 404,
+  method_not_allowed: 405,
   id_conflict: 409,
   invalid_state: 409,
   payload_too_large: 413,

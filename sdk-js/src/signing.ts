@@ -45,7 +45,8 @@ export async function importSigningKey(input: SigningKeyInput): Promise<CryptoKe
  * // register it: POST /v1/agents/me/keys {"kid": "2025-10", "public_key": publicKey}
  */
 export async function publicKeyOf(input: string | Uint8Array): Promise<string> {
-  const jwk = await crypto.subtle.exportKey('jwk', await importSigningKey(input));
+  // Typed by hand: Workers' types give exportKey one return type for every format.
+  const jwk = (await crypto.subtle.exportKey('jwk', await importSigningKey(input))) as JsonWebKey;
   return toBase64(fromBase64(jwk.x ?? ''));
 }
 

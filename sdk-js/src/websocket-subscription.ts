@@ -84,7 +84,7 @@ async function session(
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const send = (frame: object) => ws.send(JSON.stringify(frame));
     const arm = () => {
-      clearTimeout(watchdog);
+      if (watchdog) clearTimeout(watchdog);
       // Silence past the heartbeat means a half-open connection: drop it and reconnect.
       watchdog = setTimeout(() => ws.close(4000, 'heartbeat timeout'), silenceMs);
     };
@@ -97,7 +97,7 @@ async function session(
     ws.onopen = () => arm();
     ws.onerror = (event) => running.report(errorOf(event));
     ws.onclose = () => {
-      clearTimeout(watchdog);
+      if (watchdog) clearTimeout(watchdog);
       if (!signal.aborted) running.transport = 'connecting';
       signal.removeEventListener('abort', onAbort);
       resolve(welcomed ? 'welcomed' : 'failed');

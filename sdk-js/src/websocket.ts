@@ -41,7 +41,7 @@ export async function resolveWebSocket(
   needsHeaders: boolean,
 ): Promise<Resolved | undefined> {
   if (given) return { WebSocket: given, headers: true };
-  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  const global = (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global && !needsHeaders) return { WebSocket: global, headers: false };
   try {
     const mod = (await import(WS_PACKAGE)) as { default?: unknown; WebSocket?: unknown };

@@ -19,7 +19,7 @@ import {
   verifyHmac,
 } from './hmac.js';
 import { JWT_SHAPE } from './jwt.js';
-import type { Principal } from './principal.js';
+import { carriedPrincipal, type Principal } from './principal.js';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
 const HMAC_HEADERS = ['x-agent-id', 'x-timestamp', 'x-signature'];
@@ -106,9 +106,9 @@ async function identify(deps: Deps, c: Context<AppEnv>, queryToken?: string): Pr
  * Every credential of one agent at one tier shares a window, so an agent cannot raise its limit
  * by issuing itself more keys.
  */
-async function admitRequest(deps: Deps, { principal, nonce }: Identified): Promise<void> {
+async function admitRequest(deps: Deps, { principal, nonce }: Identified, metered: boolean): Promise<void> {
   if (principal.kind === 'admin') return;
-  const limit = limitOf(deps.policy.tiers, principal.tier);
+  const limit = metered ? limitOf(deps.policy.tiers, principal.tier) : null;
   if (limit === null && !nonce) return;
   const bucket = `tier:${principal.agentId}:${principal.tier}`;
   const admitted = await admit(deps.db, {
@@ -156,12 +156,20 @@ export function recordFailure(deps: Deps, c: Context<AppEnv>, failure: AuthFailu
 export async function authenticateRequest(
   deps: Deps,
   c: Context<AppEnv>,
-  options: { queryToken?: string | undefined } = {},
+  options: {
+    queryToken?: string | undefined;
+    /**
+     * false for a request whose work is itself requests to the relay (`POST /mcp`): those are
+     * counted against the tier, so counting the envelope too would charge a tool call twice.
+     */
+    metered?: boolean;
+  } = {},
 ): Promise<Principal> {
   try {
-    const identified = await identify(deps, c, options.queryToken);
+    const carried = carriedPrincipal(c.env);
+    const identified = carried ? { principal: carried } : await identify(deps, c, options.queryToken);
     c.set('principal', identified.principal);
-    await admitRequest(deps, identified);
+    await admitRequest(deps, identified, options.metered ?? true);
     return identified.principal;
   } catch (error) {
     if (error instanceof AuthFailure) recordFailure(deps, c, error);

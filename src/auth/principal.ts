@@ -17,6 +17,18 @@ export type Principal =
       grants: Grants;
     };
 
+/**
+ * Where a request made inside the relay (an MCP tool calling the relay's own routes) carries the
+ * caller its outer request already authenticated. A symbol-keyed binding cannot arrive over the
+ * network, so only code in this process can set it; the request is then admitted (rate limits)
+ * and authorized exactly like one that brought its own credentials.
+ */
+export const CARRIED_PRINCIPAL = Symbol('admp.carried-principal');
+
+export function carriedPrincipal(env: unknown): Principal | undefined {
+  return (env as { [CARRIED_PRINCIPAL]?: Principal } | undefined)?.[CARRIED_PRINCIPAL];
+}
+
 export const isAdmin = (p: Principal) => p.kind === 'admin';
 
 /** The admin may act for any agent; an agent's credentials act only for that agent. */

@@ -4,6 +4,7 @@ import { agentCommands } from './commands/agents.js';
 import { browseCommands } from './commands/browse.js';
 import { deadLetterCommands } from './commands/dead-letters.js';
 import { keyCommands } from './commands/keys.js';
+import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   tailCommand,
   statsCommand,
   policyCommand,
+  mcpCommand,
 ];
 
 function overview(): string {

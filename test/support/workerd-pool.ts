@@ -32,8 +32,10 @@ export const workerdPool: PoolOptions = ({ inject }) => {
       workers: [
         {
           name: BUNDLE_WORKER,
-          modules: true,
-          scriptPath: bundle,
+          // Listed rather than discovered: Miniflare's discovery refuses the computed import() the JS
+          // SDK keeps for its optional `ws` fallback, which a Worker never reaches (and Cloudflare
+          // accepts in an upload).
+          modules: [{ type: 'ESModule', path: bundle }],
           modulesRoot: dirname(bundle),
           compatibilityDate: wrangler.compatibilityDate,
           compatibilityFlags: wrangler.compatibilityFlags,
