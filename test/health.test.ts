@@ -53,6 +53,9 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}',
       '/v1/agents/{id}/api-keys',
       '/v1/agents/{id}/api-keys/{key_id}',
+      '/v1/agents/{id}/dead-letters',
+      '/v1/agents/{id}/dead-letters/redrive',
+      '/v1/agents/{id}/dead-letters/{mid}',
       '/v1/agents/{id}/events',
       '/v1/agents/{id}/hmac-secret',
       '/v1/agents/{id}/inbox/ack-batch',
@@ -72,7 +75,9 @@ describe('GET /openapi.json', () => {
       '/v1/agents/{id}/ws',
       '/v1/broadcast',
       '/v1/messages/batch',
+      '/v1/messages/{mid}',
       '/v1/messages/{mid}/status',
+      '/v1/threads/{correlation_id}',
     ]);
   });
 
@@ -82,6 +87,8 @@ describe('GET /openapi.json', () => {
     expect(declared.map((t) => t.name)).toEqual([
       'Messages',
       'Inbox',
+      'Dead letters',
+      'Browsing',
       'Realtime',
       'Agents',
       'Keys',

@@ -39,10 +39,10 @@ describe('ACK', () => {
     expect((await relay.ack(inbox, message_id, r.body.lease_id)).status).toBe(200);
   });
 
-  it('refuses a malformed lease_id or message id with 422', async () => {
+  it('refuses a malformed lease_id with 422; a message id that is not one names no message: 404', async () => {
     const inbox = await freshInbox();
     expectError(await relay.ack(inbox, crypto.randomUUID(), 'nope'), 422, 'validation_failed');
-    expectError(await relay.ack(inbox, 'not-an-id'), 422, 'validation_failed');
+    expectError(await relay.ack(inbox, 'not-an-id'), 404, 'not_found');
   });
 
   it('does not let another agent ack a message in my inbox', async () => {

@@ -74,7 +74,7 @@ const list = createRoute({
   method: 'get',
   path: '/v1/agents',
   operationId: 'listAgents',
-  tags: ['Agents', 'Browsing'],
+  tags: ['Agents'],
   summary: 'List agents',
   description:
     'By id, `limit` at a time; pass `next_cursor` back as `cursor` for the next page (null at the end). The admin ' +

@@ -26,8 +26,8 @@ export const API_TAGS = [
   {
     name: 'Browsing',
     description:
-      'Look without taking: an agent’s inbox or sent messages by state, newest first, a conversation by its ' +
-      'correlation id, and the agents one may send to. Nothing here leases, acks or changes a message.',
+      'Look without taking: an agent’s inbox or sent messages by state, newest first, and a conversation by ' +
+      'its correlation id. Nothing here leases, acks or changes a message.',
   },
   {
     name: 'Realtime',
@@ -38,8 +38,9 @@ export const API_TAGS = [
   {
     name: 'Agents',
     description:
-      'Register, list, read, change and delete agents. Registering, listing and changing one take the ' +
-      'admin key; an agent may read itself, and delete itself with its API key or HMAC secret.',
+      'Register, list, read, change and delete agents. Registering and changing one take the admin key; ' +
+      'listing shows the admin every agent and an agent those it may send to; an agent may read itself, and ' +
+      'delete itself with its API key or HMAC secret.',
   },
   {
     name: 'Keys',
