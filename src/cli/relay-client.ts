@@ -9,6 +9,9 @@ export interface Reply<T = unknown> {
  * The few HTTP calls the CLI makes. Any error answer becomes a CliError whose one line is the
  * SPEC's error body: `<code>: <message> (HTTP <status>, request <id>)`.
  */
+/** The most agents GET /v1/agents returns at once. */
+const AGENTS_PAGE = 200;
+
 export class RelayClient {
   readonly url: string;
 
@@ -54,6 +57,22 @@ export class RelayClient {
     }
     if (response.status >= 400) throw new CliError(describeError(response.status, body));
     return { status: response.status, body: body as T };
+  }
+
+  /** Every agent the caller may see, following `next_cursor` to the last page. */
+  async agents<T extends { agent_id: string }>(): Promise<T[]> {
+    const agents: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const { body } = await this.call<{ agents: T[]; next_cursor: string | null }>(
+        'GET',
+        `/v1/agents?limit=${AGENTS_PAGE}${query}`,
+      );
+      agents.push(...body.agents);
+      cursor = body.next_cursor;
+    } while (cursor);
+    return agents;
   }
 }
 

@@ -41,13 +41,13 @@ export const agentCommands: Command[] = [
     remote: true,
     options: { json: { type: 'boolean', description: 'print the relay’s JSON instead of a table' } },
     async run(c) {
-      const { body } = await c.relay().call<{ agents: Agent[] }>('GET', '/v1/agents');
-      if (c.values.json) return c.out(JSON.stringify(body, null, 2));
-      if (body.agents.length === 0) return c.note('no agents');
+      const agents = await c.relay().agents<Agent>();
+      if (c.values.json) return c.out(JSON.stringify({ agents }, null, 2));
+      if (agents.length === 0) return c.note('no agents');
       c.out(
         table(
           ['AGENT', 'TIER', 'SIGNED', 'CREATED', 'LAST SEEN'],
-          body.agents.map((a) => [
+          agents.map((a) => [
             a.agent_id,
             a.tier,
             a.require_signature ? 'required' : '-',

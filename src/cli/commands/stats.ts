@@ -21,8 +21,7 @@ export const statsCommand: Command = {
   async run(c) {
     let agents = c.args;
     if (c.values.all) {
-      const { body } = await c.relay().call<{ agents: { agent_id: string }[] }>('GET', '/v1/agents');
-      agents = body.agents.map((a) => a.agent_id);
+      agents = (await c.relay().agents()).map((a) => a.agent_id);
     } else if (agents.length === 0) {
       agents = [c.agent()];
     }
