@@ -5,6 +5,7 @@ import { RelayError } from '../errors.js';
 import { ack } from '../inbox/ack.js';
 import { lease } from '../inbox/lease.js';
 import { nack } from '../inbox/nack.js';
+import { errorText } from '../observe/error-text.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
 
@@ -82,7 +83,7 @@ export class InboxConnection {
       await this.settle(f);
     } catch (error) {
       this.deps.logger.error(
-        { err: String(error), agent_id: this.options.agentId },
+        { err: errorText(error), agent_id: this.options.agentId },
         'websocket frame failed',
       );
       this.send({ type: 'error', code: 'internal_error', message: 'the relay failed to handle this frame' });
@@ -180,7 +181,10 @@ export class InboxConnection {
         }
       } while (this.again && !this.closed);
     } catch (error) {
-      this.deps.logger.error({ err: String(error), agent_id: this.options.agentId }, 'websocket push failed');
+      this.deps.logger.error(
+        { err: errorText(error), agent_id: this.options.agentId },
+        'websocket push failed',
+      );
     } finally {
       this.pumping = false;
     }
