@@ -10,12 +10,12 @@ export interface BenchRelay {
   process: ChildProcess;
 }
 
-/** Starts a relay the way `npm start` does, on a free port, and waits until /health answers. */
+/** Starts a relay the way `npm start` does, on `port` or a free one, and waits until /health answers. */
 export async function startRelay(
   env: Record<string, string>,
-  options: { stdout?: 'inherit' | 'ignore' } = {},
+  options: { stdout?: 'inherit' | 'ignore'; port?: number } = {},
 ): Promise<BenchRelay> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), API_KEY: ADMIN_KEY },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
