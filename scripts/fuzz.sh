@@ -39,10 +39,10 @@ for _ in $(seq 1 600); do
 done
 
 echo "fuzz: schemathesis against $ADMP_FUZZ_URL/openapi.json"
-PYTHONPATH=scripts/fuzz SCHEMATHESIS_HOOKS=hooks "$VENV/bin/schemathesis" run "$ADMP_FUZZ_URL/openapi.json" \
+PYTHONPATH=scripts/fuzz SCHEMATHESIS_HOOKS=hooks "$VENV/bin/schemathesis" --no-color run "$ADMP_FUZZ_URL/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${ADMP_FUZZ_EXAMPLES:-25}" \
+  --phases examples,coverage,fuzzing \
   --workers 1 \
   --request-timeout 30 \
-  --suppress-health-check all \
-  --no-color
+  --suppress-health-check all
