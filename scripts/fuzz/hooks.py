@@ -84,12 +84,13 @@ def as_agent(case: Any, agent_id: str) -> None:
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
     case.headers = {"Authorization": f"Bearer {ADMIN_KEY}", **(case.headers or {})}
-    if next(turn) % 2:
-        return
     path, method = case.operation.path, case.method.upper()
     if method == "DELETE" and (case.path_parameters or {}).get("id") in KEYS:
-        # The agents every other case needs stay; deleting one is fuzzed on an agent that is not there.
+        # Generated cases reuse ids seen in responses; the agents every other case needs stay, and
+        # deleting is fuzzed on an agent that is not there.
         case.path_parameters = {**case.path_parameters, "id": "fuzz.absent"}
+    if next(turn) % 2:
+        return
     if (method, path) == ("POST", "/v1/agents/{id}/messages"):
         as_agent(case, SENDER)
         case.path_parameters = {**case.path_parameters, "id": INBOX}
@@ -117,6 +118,6 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
             case.query["extend"] = 30
         if path.endswith("/reply"):
             case.body = {"result": {"ok": True}}
-    elif path.startswith("/v1/agents/{id}") and (method, path) != ("DELETE", "/v1/agents/{id}"):
-        # Its own inbox, keys and sessions; never deleting the agent the other cases need.
+    elif path.startswith("/v1/agents/{id}") and method != "DELETE":
+        # Its own inbox, keys and sessions, read and added to, never taken away.
         as_agent(case, INBOX)
