@@ -66,7 +66,7 @@ for (let i = 0; i < 2; i++) {
 log(`PostgreSQL and two relays up (${relays.map((r) => r.url).join(', ')})`);
 
 let stopping = false;
-const counts = { sendRetries: 0, pullErrors: 0, ackErrors: 0, abandoned: 0, relayKills: 0 };
+const counts = { sendRetries: 0, pullErrors: 0, ackErrors: 0, abandoned: 0, relayKills: 0, failedStarts: 0 };
 
 /** One call through whichever relay is up, retried through the other until it is answered. */
 async function call(method: string, path: string, token: string, body?: unknown, headers = {}) {
@@ -170,6 +170,21 @@ async function consume(inbox: { id: string; token: string }) {
   }
 }
 
+/**
+ * A relay refuses to start while PostgreSQL is down or recovering (its migrations fail), so like a
+ * process supervisor, try again until it starts.
+ */
+async function restart(port: number): Promise<BenchRelay> {
+  for (;;) {
+    try {
+      return await startRelay(relayEnv, { stdout: 'ignore', port });
+    } catch {
+      counts.failedStarts++;
+      await sleep(1000);
+    }
+  }
+}
+
 /** SIGKILL one relay, then start it again on its port, every KILL_EVERY_SEC until `until`. */
 async function killRelays(until: () => boolean) {
   let victim = 0;
@@ -182,7 +197,7 @@ async function killRelays(until: () => boolean) {
     await new Promise((resolve) =>
       old.process.exitCode !== null ? resolve(null) : old.process.once('exit', resolve),
     );
-    relays[victim] = await startRelay(relayEnv, { stdout: 'ignore', port: ports[victim] as number });
+    relays[victim] = await restart(ports[victim] as number);
     victim = 1 - victim;
   }
 }
