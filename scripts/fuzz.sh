@@ -3,7 +3,7 @@
 # scripts/fuzz/hooks.py turning every other case into one that should succeed (real credentials,
 # fresh envelopes, fresh leases), so SEND, PULL, ACK, NACK, REPLY and broadcast are fuzzed past
 # their validation too. Fails on any 5xx and on any response the document does not describe.
-# ADMP_FUZZ_EXAMPLES (default 25) bounds the cases per operation, and so the run's length.
+# ADMP_FUZZ_EXAMPLES (default 5) bounds the cases per operation, and so the run's length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -41,7 +41,7 @@ done
 echo "fuzz: schemathesis against $ADMP_FUZZ_URL/openapi.json"
 PYTHONPATH=scripts/fuzz SCHEMATHESIS_HOOKS=hooks "$VENV/bin/schemathesis" --no-color run "$ADMP_FUZZ_URL/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --max-examples "${ADMP_FUZZ_EXAMPLES:-25}" \
+  --max-examples "${ADMP_FUZZ_EXAMPLES:-5}" \
   --phases examples,coverage,fuzzing \
   --workers 1 \
   --request-timeout 30 \
