@@ -17,6 +17,23 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
+    // `npm run coverage`: V8 coverage of the Node projects, which run src/ in the test process.
+    // The relay processes that test/process/ and the SDK suites spawn are not instrumented, nor is
+    // workerd, so the files only the Workers build runs are left out (docs/reliability.md).
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: [
+        'src/**/*.test.ts',
+        'src/entry/worker.ts',
+        'src/realtime/inbox-object.ts',
+        'src/realtime/object-hub.ts',
+        'src/db/neon-database.ts',
+      ],
+      reporter: ['text-summary', ['text', { skipFull: true }], ['json-summary', {}]],
+      reportsDirectory: 'coverage',
+      thresholds: { lines: 80, branches: 80 },
+    },
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
       {

@@ -23,13 +23,13 @@ function buildRelay(): void {
   built = true;
 }
 
-/** Starts a relay the way `npm start` does, on a free port, and waits until /health answers. */
+/** Starts a relay the way `npm start` does, on `port` or a free one, and waits until /health answers. */
 export async function startRelay(
   env: Record<string, string>,
-  options: { stdout?: 'inherit' | 'ignore' } = {},
+  options: { stdout?: 'inherit' | 'ignore'; port?: number } = {},
 ): Promise<BenchRelay> {
   buildRelay();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // BENCH_RELAY_NODE_ARGS: flags for the relay's node only, e.g. `--cpu-prof --cpu-prof-dir=prof`.
   const nodeArgs = process.env.BENCH_RELAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/entry/node.js'], {

@@ -8,6 +8,7 @@ import { authenticate } from './auth/middleware.js';
 import type { Deps } from './deps.js';
 import { MAX_BODY_BYTES } from './envelope.js';
 import { RelayError, renderError } from './errors.js';
+import { errorTrace } from './observe/error-text.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { batchRoutes, MAX_BATCH_BYTES, SEND_BATCH_PATH } from './routes/batches.js';
@@ -150,10 +151,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       const message = 'send a JSON body with Content-Type: application/json';
       return c.json(renderError('unsupported_media_type', message, requestId), 415);
     }
-    deps.logger.error(
-      { err: error instanceof Error ? error.stack : String(error), request_id: requestId },
-      'unhandled error',
-    );
+    deps.logger.error({ err: errorTrace(error), request_id: requestId }, 'unhandled error');
     return c.json(renderError('internal_error', 'the relay failed to handle this request', requestId), 500);
   });
 

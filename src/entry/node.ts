@@ -8,6 +8,7 @@ import { DataDirLockedError } from '../db/node-data-dir-lock.js';
 import { openNodeDatabase } from '../db/node-database.js';
 import { createDeps, type Deps } from '../deps.js';
 import { sweepOnce } from '../inbox/sweeper.js';
+import { errorText } from '../observe/error-text.js';
 import { createNodeMetrics } from '../observe/node-metrics.js';
 import { createPinoLogger } from '../observe/pino-logger.js';
 import { type Policy, PolicyError, parsePolicy } from '../policy/load.js';
@@ -93,7 +94,7 @@ async function main() {
       try {
         await sweepOnce(deps, which);
       } catch (error) {
-        logger.error({ err: String(error), sweep: which }, 'sweep failed');
+        logger.error({ err: errorText(error), sweep: which }, 'sweep failed');
       } finally {
         running = false;
       }
@@ -162,7 +163,10 @@ async function reloadPolicy(deps: Deps, file: string | undefined): Promise<void>
   try {
     await publishPolicy(deps.db, policy);
   } catch (error) {
-    deps.logger.error({ policy_file: file, err: String(error) }, 'policy reload failed: cannot publish it');
+    deps.logger.error(
+      { policy_file: file, err: errorText(error) },
+      'policy reload failed: cannot publish it',
+    );
     return;
   }
   deps.policy = policy;

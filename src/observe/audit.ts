@@ -1,4 +1,5 @@
 import { type Run, statement } from '../db/statements.js';
+import { errorText } from './error-text.js';
 import type { Logger } from './logger.js';
 
 export interface AuditEntry {
@@ -81,7 +82,7 @@ export class BufferedAuditLog implements AuditSink {
         );
       } catch (error) {
         this.buffer.unshift(...batch);
-        this.logger.error({ err: String(error), pending: this.buffer.length }, 'audit log write failed');
+        this.logger.error({ err: errorText(error), pending: this.buffer.length }, 'audit log write failed');
         return;
       }
     }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, firstRow } from '../db/database.js';
 import { policy as policyTable, policyTier } from '../db/schema.js';
+import { errorText } from '../observe/error-text.js';
 import type { Logger } from '../observe/logger.js';
 import { createPolicy, type Policy, PolicyError } from './load.js';
 import { type Rule, ruleSchema } from './schema.js';
@@ -115,10 +116,7 @@ export class PolicyRefresher {
       this.loaded = true;
       this.lastRead = now;
     } catch (error) {
-      this.target.logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'policy read failed; keeping the rules in force',
-      );
+      this.target.logger.error({ err: errorText(error) }, 'policy read failed; keeping the rules in force');
       if (!this.loaded) throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { upgradeWebSocket } from '@hono/node-server';
 import type { Deps } from '../deps.js';
+import { errorText } from '../observe/error-text.js';
 import { InboxConnection } from './connection.js';
 import { CLOSE } from './frames.js';
 import type { SocketGateway } from './gateway.js';
@@ -20,7 +21,10 @@ export class NodeGateway implements SocketGateway {
         connection = new InboxConnection(this.deps, ws, request);
         this.open.add(connection);
         connection.open().catch((error: unknown) => {
-          this.deps.logger.error({ err: String(error), agent_id: request.agentId }, 'websocket open failed');
+          this.deps.logger.error(
+            { err: errorText(error), agent_id: request.agentId },
+            'websocket open failed',
+          );
           connection?.end(1011, 'the relay could not open a session');
         });
       },

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { errorText } from '../observe/error-text.js';
 import type { Logger } from '../observe/logger.js';
 import { type Hub, type InboxChange, inboxChange, LocalHub } from './hub.js';
 
@@ -85,7 +86,7 @@ export class PgHub implements Hub {
   private lost(client: pg.Client, error: Error): void {
     if (this.client !== client || this.closed) return;
     this.client = undefined;
-    this.options.logger.warn({ err: error.message }, 'realtime LISTEN connection lost; reconnecting');
+    this.options.logger.warn({ err: errorText(error) }, 'realtime LISTEN connection lost; reconnecting');
     const retry = () => {
       if (this.closed) return;
       this.connect().then(
@@ -120,7 +121,7 @@ export class PgHub implements Hub {
         await this.query(client, 'select pg_notify($1, $2)', [CHANNEL, payload]);
       }
     } catch (error) {
-      this.options.logger.warn({ err: String(error) }, 'realtime NOTIFY failed');
+      this.options.logger.warn({ err: errorText(error) }, 'realtime NOTIFY failed');
     }
   }
 }

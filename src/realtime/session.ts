@@ -3,6 +3,7 @@ import { RelayError } from '../errors.js';
 import { ack } from '../inbox/ack.js';
 import { lease, stillHeld } from '../inbox/lease.js';
 import { nack } from '../inbox/nack.js';
+import { errorText } from '../observe/error-text.js';
 import { CLOSE, type ClientFrame, frame, parseClientFrame, type ServerFrame } from './frames.js';
 import type { InboxChange } from './hub.js';
 import { closeSession, heartbeatSession, openSession } from './sessions.js';
@@ -140,7 +141,10 @@ export class InboxSession {
         }
       } while (this.again && !this.closed);
     } catch (error) {
-      this.deps.logger.error({ err: String(error), agent_id: this.state.agentId }, 'websocket push failed');
+      this.deps.logger.error(
+        { err: errorText(error), agent_id: this.state.agentId },
+        'websocket push failed',
+      );
     } finally {
       this.pumping = false;
       this.save();
@@ -200,7 +204,10 @@ export class InboxSession {
       }
       // The lease still holds (the client may send the frame again), and so does its slot.
       if (held) inFlight[key] = held;
-      this.deps.logger.error({ err: String(error), agent_id: this.state.agentId }, 'websocket frame failed');
+      this.deps.logger.error(
+        { err: errorText(error), agent_id: this.state.agentId },
+        'websocket frame failed',
+      );
       this.send({
         type: 'error',
         code: 'internal_error',

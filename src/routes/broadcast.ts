@@ -14,8 +14,15 @@ import { enforcePolicy, policySubject } from '../policy/evaluate.js';
 import { liveAgents } from '../realtime/sessions.js';
 import { credentials, json, jsonBody, pick } from './common.js';
 
-const BroadcastEnvelope = envelopeSchema
-  .extend({ to: z.literal(BROADCAST_TO).openapi({ description: 'Always `agent://*`' }) })
+// The Envelope's fields with `to` narrowed, as a schema of its own: extending the registered
+// Envelope would publish `allOf` of it and the narrowing, which no body can satisfy (the
+// Envelope's `to` pattern refuses `*`).
+const BroadcastEnvelope = z
+  .object({
+    ...envelopeSchema.shape,
+    to: z.literal(BROADCAST_TO).openapi({ description: 'Always `agent://*`' }),
+  })
+  .strict()
   .openapi('BroadcastEnvelope');
 
 const BroadcastResponse = z

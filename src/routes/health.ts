@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
 import type { Deps } from '../deps.js';
+import { errorText } from '../observe/error-text.js';
 import { json } from './common.js';
 
 const Health = z
@@ -27,7 +28,7 @@ export function healthRoutes(deps: Deps, startedAt: number) {
       await deps.ping();
       return c.json({ status: 'healthy' as const, version: deps.version, uptime }, 200);
     } catch (error) {
-      deps.logger.error({ err: String(error) }, 'health check: database unreachable');
+      deps.logger.error({ err: errorText(error) }, 'health check: database unreachable');
       return c.json({ status: 'unhealthy' as const, version: deps.version, uptime }, 503);
     }
   });

@@ -17,8 +17,11 @@ export const waitQuery = z.coerce
   .default(0)
   .openapi({ param: { name: 'wait', in: 'query' } });
 
-export const DeliverySchema = envelopeSchema
-  .extend({
+// The Envelope's fields as a schema of its own, like BroadcastEnvelope: extending the registered
+// (closed) Envelope would publish an allOf that refuses the lease fields it adds.
+export const DeliverySchema = z
+  .object({
+    ...envelopeSchema.shape,
     version: z.string(),
     ttl_sec: z.number().int(),
     status: z.literal('leased'),
@@ -26,6 +29,7 @@ export const DeliverySchema = envelopeSchema
     lease_id: z.string(),
     attempts: z.number().int(),
   })
+  .strict()
   .openapi('Delivery');
 
 const pull = createRoute({

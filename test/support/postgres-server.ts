@@ -16,6 +16,8 @@ export interface PostgresServer {
   url: string;
   port: number;
   binaries: PostgresBinaries;
+  /** Crashes the server (`pg_ctl restart -m immediate`: no checkpoint, recovery from the WAL) and waits until it is back. */
+  restart(): void;
   stop(): void;
 }
 
@@ -91,6 +93,22 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     binaries,
+    restart() {
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-o',
+        settings,
+        '-l',
+        join(dir, 'server.log'),
+        '-m',
+        'immediate',
+        '-w',
+        '-t',
+        '60',
+        'restart',
+      ]);
+    },
     stop() {
       spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), [
         ...(asRoot ? ['-u', SERVER_USER, '--', join(bin, 'pg_ctl')] : []),

@@ -9,6 +9,7 @@ import { defaultPolicy, parsePolicy } from '../../src/policy/load.js';
 import { NodeGateway } from '../../src/realtime/node-gateway.js';
 import { PgHub } from '../../src/realtime/node-hub.js';
 import { envelope, sleep } from './envelope.js';
+import { conformanceProblems } from './openapi-conformance.js';
 import { parsePrometheus } from './prometheus.js';
 import { openTestDatabase } from './test-database.js';
 
@@ -99,6 +100,15 @@ export async function startTestRelay(
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {}
+    const problems = conformanceProblems({
+      method,
+      url: path,
+      requestBody: body,
+      status: response.status,
+      responseBody: parsed,
+      responseType: response.headers.get('content-type'),
+    });
+    if (problems.length > 0) throw new Error(`differs from spec/openapi.json:\n${problems.join('\n')}`);
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
