@@ -13,13 +13,14 @@ export interface BenchRelay {
 let built = false;
 
 /**
- * Compiles the relay once per bench run, as `npm start`'s prestart does: a relay measured under a
- * TypeScript loader would carry the loader's memory and its source-mapped stack traces.
+ * Compiles the relay (and the JS SDK its MCP tools use) once per run, as `npm start`'s prestart
+ * does: a relay measured under a TypeScript loader would carry the loader's memory and its
+ * source-mapped stack traces.
  */
 function buildRelay(): void {
   if (built) return;
-  const build = spawnSync('node_modules/.bin/tsc', ['-b', 'tsconfig.build.json'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`tsc -b tsconfig.build.json failed with exit code ${build.status}`);
+  const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed with exit code ${build.status}`);
   built = true;
 }
 

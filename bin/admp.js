@@ -3,6 +3,7 @@
 // runs that through tsx (a dev dependency) instead, so the command always matches the source being
 // edited and never a dist/ left behind by an older build.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const source = new URL('../src/cli/node-main.ts', import.meta.url);
 const compiled = new URL('../dist/cli/node-main.js', import.meta.url);
@@ -18,7 +19,9 @@ async function tsx() {
 
 const loader = existsSync(source) ? await tsx() : undefined;
 if (loader) {
-  loader.register();
+  // The checkout's tsconfig, whatever the working directory: its paths resolve
+  // @agent-dispatch/client to the SDK's source, which needs no build.
+  loader.register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
   await import(source.href);
 } else if (existsSync(compiled)) {
   await import(compiled.href);

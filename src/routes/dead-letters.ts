@@ -17,10 +17,16 @@ import {
 } from './common.js';
 import { ListedMessageSchema } from './listed-message.js';
 
-const DeadLetterSchema = ListedMessageSchema.extend({
-  status: z.literal('dead'),
-  died_at: z.string().openapi({ description: 'When it died' }),
-}).openapi('DeadLetter');
+// Spread, not `extend`ed: extending the registered ListedMessage would publish an allOf of two
+// closed objects, which no dead letter could satisfy.
+const DeadLetterSchema = z
+  .object({
+    ...ListedMessageSchema.shape,
+    status: z.literal('dead'),
+    died_at: z.string().openapi({ description: 'When it died' }),
+  })
+  .strict()
+  .openapi('DeadLetter');
 
 const list = createRoute({
   method: 'get',
