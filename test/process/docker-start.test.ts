@@ -15,6 +15,7 @@ import { withDatabase } from '../support/global-postgres.js';
 import { freePort } from '../support/postgres-server.js';
 import {
   ADMIN_KEY,
+  buildCheckoutSdk,
   envelope,
   REPO_ROOT,
   registerAgent,
@@ -57,6 +58,7 @@ function runStage(name: string): string {
 }
 
 beforeAll(async () => {
+  buildCheckoutSdk();
   // The image's /app: only what the runtime stage copies from the build context, what it copies
   // from the build stage (run here), and the dependencies its first stage installs (here: the
   // checkout's own node_modules).

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../support/postgres-server.js';
-import { ADMIN_KEY, REPO_ROOT, sleep } from './relay-process.js';
+import { ADMIN_KEY, buildCheckoutSdk, REPO_ROOT, sleep } from './relay-process.js';
 
 // Nothing a package build reads lives in these; they are large or belong to other builds.
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', '.admp', '.wrangler', '.venv', '__pycache__']);
@@ -30,6 +30,7 @@ function run(command: string, args: string[], cwd: string, timeout = 600_000) {
 }
 
 beforeAll(async () => {
+  buildCheckoutSdk();
   work = mkdtempSync(join(tmpdir(), 'admp-package-'));
   const checkout = join(work, 'checkout');
   cpSync(REPO_ROOT, checkout, { recursive: true, filter: (source) => !NOT_COPIED.has(basename(source)) });
@@ -44,9 +45,13 @@ beforeAll(async () => {
   project = join(work, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-the-relay', private: true }));
+  // The relay's MCP tools use the JS SDK, a package of this repository's too: both tarballs.
+  const sdkPack = await run('npm', ['pack', '--json', '--pack-destination', work], join(checkout, 'sdk-js'));
+  if (sdkPack.code !== 0) throw new Error(`npm pack of the SDK failed:\n${sdkPack.stderr}`);
+  const [sdk] = JSON.parse(sdkPack.stdout.slice(sdkPack.stdout.indexOf('\n[') + 1 || 0));
   const install = await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', join(work, packed.filename)],
+    ['install', '--no-audit', '--no-fund', join(work, packed.filename), join(work, sdk.filename)],
     project,
   );
   if (install.code !== 0) throw new Error(`npm install of the tarball failed:\n${install.stderr}`);

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -10,6 +11,17 @@ export { envelope, sleep };
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ADMIN_KEY = 'process-admin-key-0123456789';
+
+/**
+ * Builds the checkout's JS SDK. A build in a copy of the checkout that borrows the checkout's
+ * node_modules finds @agent-dispatch/client there, and that link leads to the checkout's sdk-js,
+ * not the copy's: its dist/ must exist, as it does in an image or an installed package.
+ */
+export function buildCheckoutSdk(): void {
+  // Once: the two test files that need it may run side by side, and a build empties dist/ first.
+  if (existsSync(fileURLToPath(new URL('../../sdk-js/dist/esm/index.js', import.meta.url)))) return;
+  execSync('nice -n 10 npm run -s build:sdk-js', { cwd: REPO_ROOT, stdio: 'pipe', timeout: 240_000 });
+}
 
 // Settings the relay reads; the spawned process gets only the ones a test names, never the
 // runner's own (vitest sets NODE_ENV, a developer's shell may set DATABASE_URL).
