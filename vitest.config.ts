@@ -32,7 +32,6 @@ export default defineConfig({
       ],
       reporter: ['text-summary', ['text', { skipFull: true }], ['json-summary', {}]],
       reportsDirectory: 'coverage',
-      thresholds: { lines: 80, branches: 80 },
     },
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 trap 'exit 130' INT
 
 # With ADMP_COVERAGE=1 (CI), the Node half is `npm run coverage` (every Node project but workerd,
-# measured, 80 % of src/ lines and branches required) and then workerd on its own, which cannot be
+# measured and printed) and then workerd on its own, which cannot be
 # measured: the same tests, run once, with coverage printed.
 node_half() {
   if [ "${ADMP_COVERAGE:-}" = 1 ]; then
