@@ -12,16 +12,19 @@ import { AgentParam, credentials, pick } from './common.js';
 /** A comment line this often keeps proxies from closing an idle stream and shows a dead one. */
 export const EVENTS_HEARTBEAT_MS = 15_000;
 
-export const InboxEventSchema = z
+// One Server-Sent Event as a client parses it (the schema applies to each event, not the stream).
+const ServerSentEventSchema = z
   .object({
-    agent_id: z.string(),
-    reason: z.enum(['ready', 'acked', 'dead']).openapi({
+    event: z.string().optional(),
+    data: z.string().openapi({
       description:
-        '`ready`: a message became ready (a SEND, a NACK, a lease that ran out); `acked`: a leased ' +
-        'message was acked or replied to; `dead`: a message ran out of attempts or expired',
+        'JSON `{"agent_id", "reason"}`; `reason` is `ready` (a message became ready: a SEND, a NACK, a ' +
+        'lease that ran out), `acked` (a leased message was acked or replied to) or `dead`',
     }),
+    id: z.string().optional(),
+    retry: z.number().int().optional(),
   })
-  .openapi('InboxEvent');
+  .openapi('ServerSentEvent');
 
 const watch = createRoute({
   method: 'get',
@@ -41,7 +44,7 @@ const watch = createRoute({
     200: {
       description: 'The event stream; it ends when the relay shuts down',
       content: {
-        'text/event-stream': { schema: z.string().openapi({ description: 'InboxEvent as `data:` lines' }) },
+        'text/event-stream': { schema: ServerSentEventSchema },
       },
     },
     ...pick(401, 403, 404, 422, 429, 503),
