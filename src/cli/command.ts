@@ -46,6 +46,10 @@ export interface Context {
   /** Progress and notices: stderr, so stdout stays clean for pipes. */
   note(text: string): void;
   env: Record<string, string | undefined>;
+  /** The text of a file named on the command line, or of standard input for `-`. */
+  readText(path: string): string;
+  /** Ctrl-C: `handler` runs and the command ends with exit code 0, as a finished one does. */
+  onInterrupt(handler: () => void): void;
 }
 
 export const REMOTE_OPTIONS: Record<string, OptionSpec> = {
@@ -83,10 +87,13 @@ export function helpText(command: Command): string {
   ].join('\n');
 }
 
+/** What a command line meets of the outside world: the process's in bin/admp.js, a test's in process. */
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Record<string, string | undefined>;
+  readText(path: string): string;
+  onInterrupt(handler: () => void): void;
 }
 
 /** Parses `argv` (after the command words) for `command`; throws a usage CliError on bad input. */
@@ -139,6 +146,8 @@ export function contextFor(command: Command, argv: string[], io: Io): Context | 
     },
     out: (text) => io.stdout(`${text}\n`),
     note: (text) => io.stderr(`${text}\n`),
+    readText: io.readText,
+    onInterrupt: io.onInterrupt,
   };
 }
 

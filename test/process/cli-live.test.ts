@@ -1,10 +1,10 @@
-/** `admp tail`, batches, `keys`, `policy check` and `serve` run as processes. */
+/** `admp tail`, batches, `keys`, `policy check` against a live relay process, and `serve` as a process. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runAdmp } from '../support/admp-cli.js';
+import { admpInProcess, runAdmp } from '../support/admp-cli.js';
 import { freePort } from '../support/postgres-server.js';
 import {
   ADMIN_KEY,
@@ -19,7 +19,7 @@ import {
   stopRelay,
 } from './relay-process.js';
 
-// Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
+// The relay (and `serve`) are processes of their own: slow to start on a busy machine, not wrong.
 vi.setConfig({ testTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 const admp = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
-  runAdmp(args, { ADMP_URL: relay.url, ...env }, dir, stdin);
+  admpInProcess(args, { ADMP_URL: relay.url, ...env }, dir, stdin);
 const asBob = () => ({ ADMP_AGENT_ID: bob.id, ADMP_API_KEY: bob.apiKey });
 
 async function send(subject: string) {
@@ -87,6 +87,28 @@ describe('tail', () => {
     expect(await stats()).toMatchObject({ ready: 0, leased: 0 });
   });
 
+  it('as a process, prints what arrives and ends with exit 0 on Ctrl-C (SIGINT)', async () => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/admp.js'), 'tail'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ADMP_URL: relay.url, ...asBob() },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const id = await send('interrupted');
+    await vi.waitFor(() => expect(stdout).toContain(id), { timeout: 90_000, interval: 200 });
+    await vi.waitFor(async () => expect(await stats()).toMatchObject({ ready: 0, leased: 0 }), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(JSON.parse(stdout).id).toBe(id);
+  });
+
   it('stops with one line and exit 1 when the relay refuses the credentials', async () => {
     const run = await admp(['tail'], { ADMP_AGENT_ID: bob.id, ADMP_API_KEY: 'admp_0000000000000000_nope' });
     expect(run.code).toBe(1);
@@ -94,7 +116,6 @@ describe('tail', () => {
   });
 });
 
-// Each test runs several `admp` processes: more time than the default on a busy machine.
 describe('batches', { timeout: 120_000 }, () => {
   // An inbox of their own, so that nothing another test left behind shows up here.
   let carol: { id: string; apiKey: string };
@@ -127,7 +148,13 @@ describe('batches', { timeout: 120_000 }, () => {
     ]
       .map((l) => JSON.stringify(l))
       .join('\n');
-    const run = await admp(['send', '--batch', '-'], asAlice(), `${input}\n`);
+    // As a process: the lines come through its real standard input.
+    const run = await runAdmp(
+      ['send', '--batch', '-'],
+      { ADMP_URL: relay.url, ...asAlice() },
+      dir,
+      `${input}\n`,
+    );
     expect(run.code).toBe(1);
     const [b1, lost, b2] = lines(run.stdout);
     expect(b1).toEqual({ message_id: expect.any(String), status: 'delivered' });

@@ -1,9 +1,9 @@
-/** `admp dead-letters`, `send --delay`, `nack --delay`, `cancel`, `ls` and `thread` run as processes. */
+/** `admp dead-letters`, `send --delay`, `nack --delay`, `cancel`, `ls` and `thread` against a live relay process. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runAdmp } from '../support/admp-cli.js';
+import { admpInProcess } from '../support/admp-cli.js';
 import {
   createDatabase,
   envelope,
@@ -14,7 +14,7 @@ import {
   stopRelay,
 } from './relay-process.js';
 
-// Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
+// The relay is a process of its own: slow to start on a busy machine, not wrong.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
@@ -42,7 +42,7 @@ beforeEach(async () => {
 });
 
 const admp = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
-  runAdmp(args, { ADMP_URL: relay.url, ...env }, dir, stdin);
+  admpInProcess(args, { ADMP_URL: relay.url, ...env }, dir, stdin);
 const asAlice = () => ({ ADMP_AGENT_ID: alice.id, ADMP_API_KEY: alice.apiKey });
 const asBob = () => ({ ADMP_AGENT_ID: bob.id, ADMP_API_KEY: bob.apiKey });
 const bobApi = (method: string, path: string) => request(relay.url, method, path, bob.apiKey);
@@ -70,7 +70,7 @@ async function deadLetter(subject: string): Promise<string> {
 }
 
 describe('dead-letters', () => {
-  it('lists, redrives by id and all, and purges, each as its own process', async () => {
+  it('lists, redrives by id and all, and purges', async () => {
     const [d1, d2, d3] = [await deadLetter('d1'), await deadLetter('d2'), await deadLetter('d3')];
     const listed = await admp(['dead-letters', 'list', '--limit', '2'], asBob());
     expect(listed.code).toBe(0);

@@ -1,10 +1,13 @@
-/** The `admp` command run as a process (bin/admp.js, as npm installs it) against a live relay. */
+/**
+ * The `admp` command against a live relay process: each command line through `runCli` in this
+ * process, and the process around it (bin/admp.js, as npm installs it) for its exit codes and streams.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/cli/main.js';
-import { runAdmp } from '../support/admp-cli.js';
+import { admpInProcess, runAdmp } from '../support/admp-cli.js';
 import { freePort } from '../support/postgres-server.js';
 import {
   ADMIN_KEY,
@@ -16,7 +19,7 @@ import {
   stopRelay,
 } from './relay-process.js';
 
-// Every step is a process of its own (node with tsx): slow on a busy machine, not wrong.
+// The relay is a process of its own: slow to start on a busy machine, not wrong.
 vi.setConfig({ testTimeout: 120_000 });
 
 let database: Awaited<ReturnType<typeof createDatabase>>;
@@ -36,6 +39,9 @@ afterAll(async () => {
 
 /** `admp …args` with ADMP_URL pointing at the test relay, plus `env`. */
 const admp = (args: string[], env: Record<string, string> = {}) =>
+  admpInProcess(args, { ADMP_URL: relay.url, ...env }, dir);
+/** The same as a process: bin/admp.js, its exit code and its streams. */
+const admpProcess = (args: string[], env: Record<string, string> = {}) =>
   runAdmp(args, { ADMP_URL: relay.url, ...env }, dir);
 
 const admin = { ADMP_API_KEY: ADMIN_KEY };
@@ -53,10 +59,14 @@ describe('help and mistakes', () => {
     }
     const overview = await admp(['--help']);
     for (const c of COMMANDS) expect(overview.stdout).toContain(c.name);
-  }, 120_000); // a dozen `admp` processes at once, each loading the CLI through tsx: slow on a busy machine
+  });
 
   it('exits 2 with one line for an unknown command, option or missing argument', async () => {
-    const runs = await Promise.all([admp(['frobnicate']), admp(['send', 'x', '--nope']), admp(['ack'])]);
+    const runs = await Promise.all([
+      admpProcess(['frobnicate']),
+      admpProcess(['send', 'x', '--nope']),
+      admp(['ack']),
+    ]);
     for (const run of runs) {
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -66,7 +76,7 @@ describe('help and mistakes', () => {
 
   it('says when the relay cannot be reached, and exits 1', async () => {
     const port = await freePort();
-    const run = await admp(['agents', 'list'], { ...admin, ADMP_URL: `http://127.0.0.1:${port}` });
+    const run = await admpProcess(['agents', 'list'], { ...admin, ADMP_URL: `http://127.0.0.1:${port}` });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^admp: cannot reach the relay at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$/);
   });

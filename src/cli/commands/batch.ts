@@ -1,7 +1,6 @@
 // The batch endpoints (SPEC: Batches) behind `send --batch`, `pull --max` and `ack --batch`. Input
 // and output are JSON lines, so `admp pull --max 10 > work.ndjson` feeds `admp ack --batch work.ndjson`,
 // and each result line stands at the position of the input line it answers.
-import { readFileSync } from 'node:fs';
 import { CliError, type Context, intOption } from '../command.js';
 import { signerOf } from '../signing.js';
 
@@ -115,7 +114,7 @@ function readLines(c: Context): { line: Line; number: number }[] {
   const path = c.values.batch as string;
   let text: string;
   try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+    text = c.readText(path);
   } catch (error) {
     throw new CliError(`cannot read --batch ${path}: ${(error as Error).message}`, 2);
   }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { MESSAGE_TYPES } from '../../envelope.js';
 import { CliError, type Command, type Context, intOption } from '../command.js';
 import { parseJsonObject } from '../format.js';
@@ -14,7 +13,7 @@ function bodyOf(c: Context): Record<string, unknown> {
   if (text !== undefined && file !== undefined) throw new CliError('give --body or --body-file, not both', 2);
   if (file === undefined) return parseJsonObject(text ?? '{}', 'body');
   try {
-    return parseJsonObject(readFileSync(file === '-' ? 0 : file, 'utf8'), 'body-file');
+    return parseJsonObject(c.readText(file), 'body-file');
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot read --body-file ${file}: ${(error as Error).message}`, 2);

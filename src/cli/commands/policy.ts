@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { PolicyError, parsePolicy } from '../../policy/load.js';
 import { CliError, type Command } from '../command.js';
 
@@ -13,7 +12,7 @@ export const policyCommand: Command = {
     const file = c.args[0] as string;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = c.readText(file);
     } catch (error) {
       throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
     }

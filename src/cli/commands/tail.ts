@@ -36,9 +36,8 @@ export const tailCommand: Command = {
         if (limit !== undefined && seen >= limit) tail.done = true;
       },
     };
-    process.once('SIGINT', () => {
+    c.onInterrupt(() => {
       tail.done = true;
-      process.exit(0);
     });
     if (c.values.poll) return poll(c, tail, visibility);
     return follow(c, tail, visibility);
