@@ -161,6 +161,25 @@ describe('send, pull, ack, nack', () => {
     expect(bad.stderr).toContain('--body must be a JSON object');
   });
 
+  it('sends with a correlation id, ttl and idempotency key (a repeat is the same message), and pull --wait waits', async () => {
+    const args = ['send', 'agent://cli.bob', '--subject', 'once', '--correlation-id', 'c-1', '--ttl', '600'];
+    const first = await admp([...args, '--idempotency-key', 'k-1'], as(alice));
+    const repeat = await admp([...args, '--idempotency-key', 'k-1'], as(alice));
+    expect(first.code).toBe(0);
+    expect(repeat.stdout).toBe(first.stdout);
+    const pulled = await admp(['pull', '--wait', '1'], as(bob));
+    expect(pulled.stderr).toBe('waiting up to 1 s for a message…\n');
+    const message = JSON.parse(pulled.stdout);
+    expect(message).toMatchObject({ id: first.stdout.trim(), correlation_id: 'c-1', ttl_sec: 600 });
+    await admp(['ack', message.id, '--lease-id', message.lease_id], as(bob));
+    const none = await admp(['pull', '--max', '5', '--wait', '1'], as(bob));
+    expect([none.code, none.stdout, none.stderr]).toEqual([
+      0,
+      '',
+      'waiting up to 1 s for a message…\ninbox empty\n',
+    ]);
+  });
+
   it('extends a lease with nack --extend, and gives a message back with nack', async () => {
     const id = (await admp(['send', 'cli.bob', '--subject', 'n'], as(alice))).stdout.trim();
     const message = JSON.parse((await admp(['pull'], as(bob))).stdout);
