@@ -172,12 +172,40 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
     expect((await ok(devStdio, 'list_dead_letters', {})).messages).toEqual([]);
   });
 
-  it('lists the agents a session may send to', async () => {
+  it('keeps a lease longer and gives a message back with nack_message, and replies with an error', async () => {
+    const boss = await relay.registerAgent('boss');
+    const worker = await relay.registerAgent('worker');
+    const a = await overHttp(boss.apiKey);
+    const w = await overHttp(worker.apiKey);
+    const { message_id } = await ok(a, 'send_message', { to: worker.id, subject: 'hard task', body: {} });
+    const [m] = (await ok(w, 'check_inbox')).messages;
+    const extended = await ok(w, 'nack_message', { message_id, lease_id: m.lease_id, extend_sec: 600 });
+    expect(Date.parse(extended.lease_until)).toBeGreaterThan(Date.now() + 500_000);
+    expect(await relay.stats(worker)).toMatchObject({ ready: 0, leased: 1 });
+    await ok(w, 'nack_message', { message_id, lease_id: m.lease_id });
+    expect(await relay.stats(worker)).toMatchObject({ ready: 1, leased: 0 });
+
+    const [again] = (await ok(w, 'check_inbox')).messages;
+    expect(again).toMatchObject({ message_id, attempts: 1 });
+    const error = { code: 'cannot_do', message: 'Too hard for one worker.' };
+    const both = await call(w, 'reply', { message_id, lease_id: again.lease_id, result: {}, error });
+    expect(both).toMatchObject({ isError: true, text: expect.stringMatching(/^validation_failed: /) });
+    await ok(w, 'reply', { message_id, lease_id: again.lease_id, error });
+    const reply = await ok(a, 'wait_for_reply', { message_id, timeout_sec: 20 });
+    expect(reply).toMatchObject({ type: 'task.error', correlation_id: message_id, body: error });
+    expect(await relay.stats(worker)).toMatchObject({ ready: 0, leased: 0 });
+  });
+
+  it('lists the agents a session may send to, a page at a time', async () => {
     const a = await overHttp(lead.apiKey);
     const { agents } = await ok(a, 'list_agents', {});
     expect(agents.map((x: { agent_id: string }) => x.agent_id)).toEqual(
       expect.arrayContaining([dev.id, vault.id]),
     );
+    const first = await ok(a, 'list_agents', { limit: 1 });
+    const second = await ok(a, 'list_agents', { limit: 1, cursor: first.next_cursor });
+    expect([first.agents.length, second.agents.length]).toEqual([1, 1]);
+    expect(second.agents[0].agent_id).not.toBe(first.agents[0].agent_id);
   });
 
   it('returns a refusal as an isError result naming the relay’s code, and the session goes on', async () => {
@@ -193,6 +221,11 @@ describe('MCP over Streamable HTTP (POST /mcp) and stdio (admp mcp)', () => {
       lease_id: crypto.randomUUID(),
     });
     expect(neither).toMatchObject({ isError: true, text: expect.stringMatching(/^validation_failed: /) });
+    const redrive = await call(a, 'redrive_dead_letters', {});
+    expect(redrive).toMatchObject({
+      isError: true,
+      text: 'validation_failed: give exactly one of message_ids or all: true',
+    });
     expect(await ok(a, 'inbox_stats')).toMatchObject({ ready: 0 });
   });
 
