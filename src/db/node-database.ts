@@ -22,6 +22,11 @@ export interface NodeDatabase extends Database {
   run: Run;
   /** Applies pending migrations; relays starting together on one server take turns. */
   migrate(): Promise<void>;
+  /**
+   * Autovacuum's work, where no autovacuum runs (PGlite): frees the space of deleted and updated
+   * rows for reuse and refreshes the planner's statistics. Absent on PostgreSQL, which does it itself.
+   */
+  vacuum?(): Promise<void>;
 }
 
 export interface NodeDatabaseOptions {
@@ -101,5 +106,11 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
       lock?.release();
     },
     migrate: () => migratePglite(db, { migrationsFolder }),
+    // PGlite is PostgreSQL in single-user mode: autovacuum never runs. Without this the rows that
+    // acks, leases and purges leave behind are never reclaimed, and the data directory grows for as
+    // long as the relay runs (docs/reliability.md, "Soak").
+    async vacuum() {
+      await client.exec('vacuum (analyze)');
+    },
   };
 }

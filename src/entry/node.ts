@@ -93,6 +93,8 @@ async function main() {
       running = true;
       try {
         await sweepOnce(deps, which);
+        // After the purges, so that the space of what they deleted can be reused.
+        if (which === 'ttl') await database.vacuum?.();
       } catch (error) {
         logger.error({ err: errorText(error), sweep: which }, 'sweep failed');
       } finally {
