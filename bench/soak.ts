@@ -43,8 +43,12 @@ const retention = {
 };
 const relay = await startRelay(
   { ...retention, ...(postgres ? { DATABASE_URL: postgres.url } : { ADMP_DATA_DIR: dataDir as string }) },
-  { stdout: 'ignore' },
+  { stdout: 'inherit' },
 );
+relay.process.once('exit', (code, signal) => {
+  console.error(`soak: the relay exited (code ${code}, signal ${signal}) while under load`);
+  process.exit(1);
+});
 process.on('exit', () => {
   relay.process.kill('SIGKILL');
   postgres?.stop();
