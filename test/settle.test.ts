@@ -192,6 +192,28 @@ describe('REPLY', () => {
     expect((await relay.pull(sender)).status).toBe(204);
   });
 
+  it('refuses a REPLY whose Idempotency-Key already answered another message with 409, keeping the lease', async () => {
+    const inbox = await freshInbox();
+    await relay.send(sender, inbox.id);
+    await relay.send(sender, inbox.id);
+    const [first, second] = [await relay.pull(inbox), await relay.pull(inbox)];
+    const reply = (id: string, key: string) =>
+      relay.call('POST', `/v1/agents/${inbox.id}/messages/${id}/reply`, {
+        token: inbox.apiKey,
+        body: { result: {} },
+        headers: { 'idempotency-key': key },
+      });
+    const key = `reply-${crypto.randomUUID()}`;
+    expect((await reply(first.body.id, key)).status).toBe(200);
+    expectError(await reply(second.body.id, key), 409, 'id_conflict');
+    expect(await relay.stats(inbox)).toMatchObject({ leased: 1 });
+    expect((await reply(second.body.id, `${key}-2`)).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const answer = await relay.pull(sender);
+      await relay.ack(sender, answer.body.id, answer.body.lease_id);
+    }
+  });
+
   it('answers 404 when the message is not leased to the caller, and sends nothing', async () => {
     const inbox = await freshInbox();
     const { message_id } = (await relay.send(sender, inbox.id)).body;

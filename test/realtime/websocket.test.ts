@@ -123,6 +123,12 @@ describe('the WebSocket gateway', () => {
       token: null,
     });
     expect(pull.status).toBe(401);
+    // Credentials in the query and in a header at once: refused, whichever would have worked.
+    const both = await relay.call('GET', `/v1/agents/${agent.id}/ws?token=${agent.apiKey}`, {
+      token: agent.apiKey,
+    });
+    expect([both.status, both.body.error.code]).toEqual([401, 'unauthorized']);
+    expect(both.body.error.message).toBe('send ?token= or credentials in headers, not both');
   });
 
   it('refuses an upgrade without credentials, with a bad token, or for another agent’s inbox', async () => {
