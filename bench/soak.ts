@@ -2,8 +2,8 @@
  * `npm run bench:soak -- --seconds 1800 [--engine postgres|pglite]`: a relay under a steady load
  * for a long time, to see that nothing grows without bound. It measures the saturated rate of
  * send + pull + ack first (bench/run.ts, cycle mode), then holds half of it for `--seconds`,
- * sampling the relay's RSS and the size of the database (tables and indexes on PostgreSQL, the
- * data directory on PGlite) every `--sample-every` seconds. RSS is read idle, before the load,
+ * sampling the relay's RSS and the size of the database (tables and indexes on PostgreSQL; on PGlite
+ * the data directory's base/ and pg_wal/) every `--sample-every` seconds. RSS is read idle, before the load,
  * and again idle after it. Not run in CI: the figures are in docs/reliability.md.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -70,9 +70,16 @@ const sizeQuery = `select coalesce(sum(pg_table_size(c.oid)), 0)::bigint as tabl
   coalesce(sum(pg_indexes_size(c.oid)), 0)::bigint as indexes
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where c.relkind = 'r' and n.nspname = 'public'`;
-async function databaseMiB(): Promise<{ tables: number; indexes: number } | { dataDir: number }> {
+async function databaseMiB(): Promise<{ tables: number; indexes: number } | { base: number; wal: number }> {
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  if (!postgres) return { dataDir: mib(directoryBytes(dataDir as string)) };
+  // PGlite's tables and indexes live in base/; pg_wal/ grows until a checkpoint recycles it.
+  if (!postgres) {
+    const dir = dataDir as string;
+    return {
+      base: mib(directoryBytes(join(dir, 'base'))),
+      wal: mib(directoryBytes(join(dir, 'pg_wal'))),
+    };
+  }
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
   try {
