@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../app.js';
@@ -94,7 +95,12 @@ async function main() {
       try {
         await sweepOnce(deps, which);
         // After the purges, so that the space of what they deleted can be reused.
-        if (which === 'ttl') await database.vacuum?.();
+        if (which === 'ttl' && database.vacuum) {
+          const started = performance.now();
+          await database.vacuum();
+          const ms = Math.round(performance.now() - started);
+          logger.debug({ ms }, 'vacuumed the embedded database');
+        }
       } catch (error) {
         logger.error({ err: errorText(error), sweep: which }, 'sweep failed');
       } finally {
@@ -114,7 +120,12 @@ async function main() {
       },
       `ADMP relay ${VERSION} listening on http://localhost:${info.port}`,
     );
-  });
+  }) as HttpServer;
+  // A client that reuses a keep-alive connection just as the server times it out loses that request
+  // (ECONNRESET), and a busy event loop (PGlite computes on it) widens the moment. Node closes idle
+  // connections after 5 s; clients and proxies commonly keep theirs for up to 60 s, so outlast that.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   let stopping = false;
   const shutdown = (reason: string) => {

@@ -22,6 +22,11 @@ afterAll(async () => {
 });
 
 describe('the HTTP server in front of the app', () => {
+  it('keeps idle connections 65 s, longer than clients and proxies keep theirs, and says so', async () => {
+    const health = await fetch(`${relay.url}/health`);
+    expect(health.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('answers a 100 KB request header with a 4xx, never a 5xx, and keeps serving', async () => {
     const sender = await registerAgent(relay.url, 'header-sender');
     const r = await fetch(`${relay.url}/v1/agents/header-sender/messages`, {
