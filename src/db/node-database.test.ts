@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NodeDatabase, openNodeDatabase } from './node-database.js';
 
-// The embedded database runs no autovacuum, so the relay vacuums it (after each TTL sweep).
+// The embedded database runs no autovacuum and no checkpointer, so the relay does their work (after
+// each TTL sweep).
 describe('the embedded database (PGlite)', () => {
   let database: NodeDatabase;
   const query = <T>(text: string) => database.run<T>({ name: 'test', text, durable: true }, []);
@@ -29,12 +30,12 @@ describe('the embedded database (PGlite)', () => {
     expect(await tableBytes()).toBeGreaterThan(before * 1.5);
   });
 
-  it('vacuum() makes that space reusable, so the same work no longer grows the table, and analyzes', async () => {
-    await database.vacuum?.();
+  it('maintain() makes that space reusable, so the same work no longer grows the table, and analyzes', async () => {
+    await database.maintain?.();
     const settled = await tableBytes();
     for (let round = 0; round < 3; round++) {
       await churn();
-      await database.vacuum?.();
+      await database.maintain?.();
     }
     // Some growth is the live rows' own pages turning over; doubling would mean nothing was reused.
     expect(await tableBytes()).toBeLessThan(settled * 1.25);
@@ -42,5 +43,15 @@ describe('the embedded database (PGlite)', () => {
       "select relname from pg_stat_user_tables where last_analyze is not null and relname in ('message', 'audit_log')",
     );
     expect(analyzed.map((r) => r.relname).sort()).toEqual(['audit_log', 'message']);
+  });
+
+  it('maintain() takes a checkpoint, so WAL before it can be recycled', async () => {
+    const redo = async () =>
+      (await query<{ lsn: string }>('select redo_lsn::text as lsn from pg_control_checkpoint()'))[0]?.lsn;
+    const before = await redo();
+    await churn();
+    expect(await redo()).toBe(before);
+    await database.maintain?.();
+    expect(await redo()).not.toBe(before);
   });
 });

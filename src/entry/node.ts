@@ -95,11 +95,13 @@ async function main() {
       try {
         await sweepOnce(deps, which);
         // After the purges, so that the space of what they deleted can be reused.
-        if (which === 'ttl' && database.vacuum) {
+        if (which === 'ttl' && database.maintain) {
           const started = performance.now();
-          await database.vacuum();
-          const ms = Math.round(performance.now() - started);
-          logger.debug({ ms }, 'vacuumed the embedded database');
+          await database.maintain();
+          logger.debug(
+            { ms: Math.round(performance.now() - started) },
+            'vacuumed and checkpointed the embedded database',
+          );
         }
       } catch (error) {
         logger.error({ err: errorText(error), sweep: which }, 'sweep failed');
