@@ -111,9 +111,10 @@ export async function openNodeDatabase(options: NodeDatabaseOptions): Promise<No
     // PGlite is PostgreSQL in single-user mode: neither autovacuum nor the checkpointer ever runs.
     // Without this, the rows that acks, leases and purges leave behind are never reclaimed and no
     // WAL segment is ever recycled, so the data directory grows for as long as the relay runs (and
-    // recovery after a crash replays all of it). It runs on the relay's own thread, so every request waits for it:
-    // on a busy relay VACUUM takes ~0.1 s, CHECKPOINT ~0.05 s (16 MB of shared buffers at most) and
-    // ANALYZE, which samples every table, ~0.5 s, so statistics are refreshed on every tenth pass.
+    // recovery after a crash replays all of it). It runs on the relay's own thread, so every request
+    // waits for it: on a busy relay VACUUM takes ~0.1 s, CHECKPOINT ~0.05 s (16 MB of shared buffers
+    // at most) and ANALYZE, which samples every table, ~0.5 s, so statistics are refreshed on every
+    // tenth pass.
     async maintain() {
       await client.exec(passes++ % 10 === 0 ? 'vacuum (analyze)' : 'vacuum');
       await client.exec('checkpoint');
