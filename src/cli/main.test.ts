@@ -1,36 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admpInProcess } from '../../test/support/admp-cli.js';
 import { VERSION } from '../version.js';
-import type { Io } from './command.js';
-import { runCli } from './main.js';
 
 // A relay nobody listens on: every case here must fail before its first request.
 const NOWHERE = { ADMP_URL: 'http://127.0.0.1:9', ADMP_AGENT_ID: 'alice', ADMP_API_KEY: 'k' };
+const FILES: Record<string, string> = {
+  'list.json': '[1, 2]',
+  'not-json.ndjson': '{"to":"bob","subject":"a"}\n{to: bob}\n',
+  'array-body.ndjson': '{"to":"bob","subject":"a","body":[1]}\n',
+  'no-id.ndjson': '{"lease_id":"l"}\n',
+  'empty.ndjson': '\n\n',
+};
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'admp-cli-unit-'));
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function admp(
-  args: string[],
-  env: Record<string, string> = NOWHERE,
-  files: Record<string, string> = {},
-) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-    readText: (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
-      return text;
-    },
-    onInterrupt: () => {},
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const admp = (args: string[], env: Record<string, string> = NOWHERE) => admpInProcess(args, env, dir);
 
 describe('the command line', () => {
   it('prints the overview (exit 2 with no command, 0 for --help) and the version', async () => {
@@ -83,14 +74,8 @@ describe('the command line', () => {
     [['ack', '--batch', 'no-id.ndjson'], 'admp: no-id.ndjson line 1: no id or message_id'],
     [['pull', '--wait', 'soon'], 'admp: --wait must be a whole number, got soon'],
   ];
-  const files = {
-    'list.json': '[1, 2]',
-    'not-json.ndjson': '{"to":"bob","subject":"a"}\n{to: bob}\n',
-    'array-body.ndjson': '{"to":"bob","subject":"a","body":[1]}\n',
-    'no-id.ndjson': '{"lease_id":"l"}\n',
-  };
   it.each(mistakes)('refuses %j with exit 2 and one line', async (args, line) => {
-    const run = await admp(args, NOWHERE, files);
+    const run = await admp(args);
     expect(run.code).toBe(2);
     expect(run.stderr.startsWith(line), run.stderr).toBe(true);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -108,13 +93,12 @@ describe('the command line', () => {
   });
 
   it('sends and acks nothing for an empty batch, and says so', async () => {
-    const files = { 'empty.ndjson': '\n\n' };
-    expect(await admp(['send', '--batch', 'empty.ndjson'], NOWHERE, files)).toEqual({
+    expect(await admp(['send', '--batch', 'empty.ndjson'])).toEqual({
       code: 0,
       stdout: '',
       stderr: 'nothing to send\n',
     });
-    expect(await admp(['ack', '--batch', 'empty.ndjson'], NOWHERE, files)).toEqual({
+    expect(await admp(['ack', '--batch', 'empty.ndjson'])).toEqual({
       code: 0,
       stdout: '',
       stderr: 'nothing to ack\n',
