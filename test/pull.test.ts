@@ -108,6 +108,34 @@ describe('PULL', () => {
   });
 });
 
+describe('PULL on a table its statistics take for smaller than it is', () => {
+  // A relay of its own: the statistics must be of this table alone. Analyzed with one message in it,
+  // the planner may put the lease's LIMIT subquery on the inner side of a nested loop and run it
+  // once per row; each run skips the rows the statement already leased (SKIP LOCKED) and takes the
+  // next, so one PULL leased every ready message and returned one (the others came back a lease
+  // later, an attempt spent).
+  let own: TestRelay;
+  beforeAll(async () => {
+    own = await startTestRelay();
+  });
+  afterAll(() => own?.close());
+
+  it('leases exactly the messages it returns', async () => {
+    const [from, inbox] = [await own.registerAgent('stats.sender'), await own.registerAgent('stats.inbox')];
+    await own.send(from, inbox.id);
+    await own.db.execute(sql`analyze message`);
+    await own.send(from, inbox.id);
+    await own.send(from, inbox.id);
+    expect((await own.pull(inbox)).status).toBe(200);
+    expect(await own.stats(inbox)).toMatchObject({ ready: 2, leased: 1 });
+    const batch = await own.call('POST', `/v1/agents/${inbox.id}/inbox/pull-batch?max_messages=1`, {
+      token: inbox.apiKey,
+    });
+    expect(batch.body.messages).toHaveLength(1);
+    expect(await own.stats(inbox)).toMatchObject({ ready: 1, leased: 2 });
+  });
+});
+
 describe('lease expiry', () => {
   it('brings an expired lease back with attempts + 1, and after max_attempts the message is dead', async () => {
     const inbox = await freshInbox();

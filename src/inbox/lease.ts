@@ -22,17 +22,14 @@ export interface LeaseRequest extends Origin {
  * ready index still serves the scan, and the hub wakes waiters at that time.
  * SKIP LOCKED lets concurrent pullers pass over rows another transaction is leasing, so each
  * gets different messages and none waits.
+ *
+ * The choice is a materialized CTE, so it runs exactly once. As a subquery the planner may rescan it
+ * (the inner side of a nested loop, chosen when the statistics say the table is tiny); each rescan
+ * skips the rows this statement already leased and takes the next ones, so LIMIT 1 leased them all.
  */
 export const LEASE = statement(
   'admp_lease',
-  `update message m set
-     status = 'leased',
-     attempts = m.attempts + (m.status = 'leased')::int,
-     last_error = case when m.status = 'leased' then 'Lease expired' else m.last_error end,
-     lease_id = gen_random_uuid(),
-     leased_at = now(),
-     lease_until = now() + make_interval(secs => $2)
-   from (
+  `with next as materialized (
      select id from message
      where to_agent_id = $1
        and status in ('delivered', 'leased')
@@ -42,7 +39,15 @@ export const LEASE = statement(
      order by seq
      limit $3
      for update skip locked
-   ) next
+   )
+   update message m set
+     status = 'leased',
+     attempts = m.attempts + (m.status = 'leased')::int,
+     last_error = case when m.status = 'leased' then 'Lease expired' else m.last_error end,
+     lease_id = gen_random_uuid(),
+     leased_at = now(),
+     lease_until = now() + make_interval(secs => $2)
+   from next
    where m.id = next.id
    returning m.seq, ${DELIVERY_COLUMNS}`,
   { durable: false },

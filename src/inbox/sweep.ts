@@ -7,60 +7,70 @@ import { type Db, rows } from '../db/database.js';
 const SWEEP_LOCK = 0x61646d71;
 const BATCH = 1000;
 
-const asLeader = (statement: SQL) => sql`
-  with leader as (select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok)
-  ${statement}`;
+// What a batch changes is picked in a materialized CTE, so the pick runs exactly once. As a subquery of
+// UPDATE … FROM the planner may rescan it (the inner side of a nested loop, chosen when the statistics
+// call the table tiny); each rescan skips the rows the statement already changed and picks more, so
+// LIMIT would not bound the batch, and the scans would multiply (the same plan made one PULL lease a
+// whole inbox: see LEASE).
+const LEADER = sql`leader as (select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok),`;
+const IS_LEADER = sql`(select ok from leader)`;
 
-/** Expired leases go back to their inbox with one more attempt, or to the dead letters (FR-21). */
-export const reclaimExpiredSql = (scope: SQL) => sql`
+/**
+ * Expired leases go back to their inbox with one more attempt, or to the dead letters (FR-21): of every
+ * inbox by the leading process (`LEADER`, `IS_LEADER`), or of one inbox (`sql```, its scope).
+ */
+const reclaimExpiredSql = (leader: SQL, scope: SQL) => sql`
+  with ${leader} expired as materialized (
+    select id from message
+    where status = 'leased' and lease_until < now() and ${scope}
+    order by lease_until
+    limit ${BATCH}
+    for update skip locked
+  )
   update message m set
     attempts = m.attempts + 1,
     status = case when m.attempts + 1 >= m.max_attempts then 'dead'::message_status else 'delivered' end,
     last_error = case when m.attempts + 1 >= m.max_attempts then 'Max attempts exceeded' else 'Lease expired' end,
     finished_at = case when m.attempts + 1 >= m.max_attempts then now() end,
     lease_id = null, lease_until = null
-  from (
-    select id from message
-    where status = 'leased' and lease_until < now() and ${scope}
-    order by lease_until
-    limit ${BATCH}
-    for update skip locked
-  ) expired
+  from expired
   where m.id = expired.id
   returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const expireTtlSql = sql`
-  update message m set status = 'dead', last_error = 'TTL expired', finished_at = now(), lease_id = null,
-    lease_until = null
-  from (
+  with ${LEADER} expired as materialized (
     select id from message
-    where status in ('delivered', 'leased') and expires_at < now() and (select ok from leader)
+    where status in ('delivered', 'leased') and expires_at < now() and ${IS_LEADER}
     limit ${BATCH}
     for update skip locked
-  ) expired
+  )
+  update message m set status = 'dead', last_error = 'TTL expired', finished_at = now(), lease_id = null,
+    lease_until = null
+  from expired
   where m.id = expired.id
   returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const purgeFinishedSql = (retentionSec: number) => sql`
-  delete from message m
-  using (
+  with ${LEADER} old as materialized (
     select id from message
-    where finished_at < now() - make_interval(secs => ${retentionSec})
-      and (select ok from leader)
+    where finished_at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
     limit ${BATCH}
     for update skip locked
-  ) old
+  )
+  delete from message m
+  using old
   where m.id = old.id
   returning m.id`;
 
 const purgeAuditSql = (retentionSec: number) => sql`
-  delete from audit_log a
-  using (
+  with ${LEADER} old as materialized (
     select id from audit_log
-    where at < now() - make_interval(secs => ${retentionSec}) and (select ok from leader)
+    where at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
     limit ${BATCH}
     for update skip locked
-  ) old
+  )
+  delete from audit_log a
+  using old
   where a.id = old.id
   returning a.id`;
 
@@ -81,20 +91,17 @@ async function drain<T>(db: Db, statement: SQL): Promise<T[]> {
   }
 }
 
-export const reclaimExpired = (db: Db) =>
-  drain<SweptMessage>(db, asLeader(reclaimExpiredSql(sql`(select ok from leader)`)));
+export const reclaimExpired = (db: Db) => drain<SweptMessage>(db, reclaimExpiredSql(LEADER, IS_LEADER));
 
 /** RECLAIM for one inbox (FR-12): no leader needed, the caller asked for it. */
 export const reclaimInbox = (db: Db, agentId: string) =>
-  drain<SweptMessage>(db, reclaimExpiredSql(sql`to_agent_id = ${agentId}`));
+  drain<SweptMessage>(db, reclaimExpiredSql(sql``, sql`to_agent_id = ${agentId}`));
 
-export const expireTtl = (db: Db) => drain<SweptMessage>(db, asLeader(expireTtlSql));
+export const expireTtl = (db: Db) => drain<SweptMessage>(db, expireTtlSql);
 
 export const purgeFinished = (db: Db, retentionSec: number) =>
-  retentionSec > 0
-    ? drain<{ id: string }>(db, asLeader(purgeFinishedSql(retentionSec)))
-    : Promise.resolve([]);
+  retentionSec > 0 ? drain<{ id: string }>(db, purgeFinishedSql(retentionSec)) : Promise.resolve([]);
 
 /** audit_log rows past AUDIT_RETENTION_SEC; 0 keeps them all. */
 export const purgeAudit = (db: Db, retentionSec: number) =>
-  retentionSec > 0 ? drain<{ id: string }>(db, asLeader(purgeAuditSql(retentionSec))) : Promise.resolve([]);
+  retentionSec > 0 ? drain<{ id: string }>(db, purgeAuditSql(retentionSec)) : Promise.resolve([]);
