@@ -48,10 +48,13 @@ const SEND_BATCH = {
 };
 const LEASE_BATCH = {
   name: 'raw-lease-batch',
-  text: `update bench.queue q set status = 'leased', lease_id = gen_random_uuid(),
+  // Picked in a materialized CTE, as the relay does: a subquery may be rescanned and lease past its limit.
+  text: `with next as materialized (
+           select id from bench.queue where inbox = $1 and status = 'ready'
+           order by seq limit $2 for update skip locked)
+         update bench.queue q set status = 'leased', lease_id = gen_random_uuid(),
            lease_until = now() + interval '30 seconds'
-         from (select id from bench.queue where inbox = $1 and status = 'ready'
-               order by seq limit $2 for update skip locked) next
+         from next
          where q.id = next.id
          returning q.id, q.lease_id, q.body`,
 };
