@@ -7,20 +7,22 @@ import { type Db, rows } from '../db/database.js';
 const SWEEP_LOCK = 0x61646d71;
 const BATCH = 1000;
 
+// A process leads a pass when it gets the lock; as an uncorrelated subquery, PostgreSQL evaluates it once
+// per statement (an InitPlan) and a process that does not lead skips the scan.
+const IS_LEADER = sql`(select pg_try_advisory_xact_lock(${SWEEP_LOCK}))`;
+
 // What a batch changes is picked in a materialized CTE, so the pick runs exactly once. As a subquery of
 // UPDATE … FROM the planner may rescan it (the inner side of a nested loop, chosen when the statistics
 // call the table tiny); each rescan skips the rows the statement already changed and picks more, so
 // LIMIT would not bound the batch, and the scans would multiply (the same plan made one PULL lease a
 // whole inbox: see LEASE).
-const LEADER = sql`leader as (select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok),`;
-const IS_LEADER = sql`(select ok from leader)`;
 
 /**
  * Expired leases go back to their inbox with one more attempt, or to the dead letters (FR-21): of every
- * inbox by the leading process (`LEADER`, `IS_LEADER`), or of one inbox (`sql```, its scope).
+ * inbox by the leading process (`IS_LEADER`), or of the inbox its scope names.
  */
-const reclaimExpiredSql = (leader: SQL, scope: SQL) => sql`
-  with ${leader} expired as materialized (
+const reclaimExpiredSql = (scope: SQL) => sql`
+  with expired as materialized (
     select id from message
     where status = 'leased' and lease_until < now() and ${scope}
     order by lease_until
@@ -38,7 +40,7 @@ const reclaimExpiredSql = (leader: SQL, scope: SQL) => sql`
   returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const expireTtlSql = sql`
-  with ${LEADER} expired as materialized (
+  with expired as materialized (
     select id from message
     where status in ('delivered', 'leased') and expires_at < now() and ${IS_LEADER}
     limit ${BATCH}
@@ -51,7 +53,7 @@ const expireTtlSql = sql`
   returning m.id, m.to_agent_id, m.status, m.attempts`;
 
 const purgeFinishedSql = (retentionSec: number) => sql`
-  with ${LEADER} old as materialized (
+  with old as materialized (
     select id from message
     where finished_at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
     limit ${BATCH}
@@ -63,7 +65,7 @@ const purgeFinishedSql = (retentionSec: number) => sql`
   returning m.id`;
 
 const purgeAuditSql = (retentionSec: number) => sql`
-  with ${LEADER} old as materialized (
+  with old as materialized (
     select id from audit_log
     where at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
     limit ${BATCH}
@@ -91,11 +93,11 @@ async function drain<T>(db: Db, statement: SQL): Promise<T[]> {
   }
 }
 
-export const reclaimExpired = (db: Db) => drain<SweptMessage>(db, reclaimExpiredSql(LEADER, IS_LEADER));
+export const reclaimExpired = (db: Db) => drain<SweptMessage>(db, reclaimExpiredSql(IS_LEADER));
 
 /** RECLAIM for one inbox (FR-12): no leader needed, the caller asked for it. */
 export const reclaimInbox = (db: Db, agentId: string) =>
-  drain<SweptMessage>(db, reclaimExpiredSql(sql``, sql`to_agent_id = ${agentId}`));
+  drain<SweptMessage>(db, reclaimExpiredSql(sql`to_agent_id = ${agentId}`));
 
 export const expireTtl = (db: Db) => drain<SweptMessage>(db, expireTtlSql);
 
