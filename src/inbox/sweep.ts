@@ -52,30 +52,6 @@ const expireTtlSql = sql`
   where m.id = expired.id
   returning m.id, m.to_agent_id, m.status, m.attempts`;
 
-const purgeFinishedSql = (retentionSec: number) => sql`
-  with old as materialized (
-    select id from message
-    where finished_at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
-    limit ${BATCH}
-    for update skip locked
-  )
-  delete from message m
-  using old
-  where m.id = old.id
-  returning m.id`;
-
-const purgeAuditSql = (retentionSec: number) => sql`
-  with old as materialized (
-    select id from audit_log
-    where at < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
-    limit ${BATCH}
-    for update skip locked
-  )
-  delete from audit_log a
-  using old
-  where a.id = old.id
-  returning a.id`;
-
 export interface SweptMessage {
   id: string;
   to_agent_id: string;
@@ -101,9 +77,27 @@ export const reclaimInbox = (db: Db, agentId: string) =>
 
 export const expireTtl = (db: Db) => drain<SweptMessage>(db, expireTtlSql);
 
-export const purgeFinished = (db: Db, retentionSec: number) =>
-  retentionSec > 0 ? drain<{ id: string }>(db, purgeFinishedSql(retentionSec)) : Promise.resolve([]);
+/** Deletes the rows of `table` whose `column` is older than the retention; a retention of 0 keeps them all. */
+const purgeOlderThan = (table: string, column: string) => (db: Db, retentionSec: number) =>
+  retentionSec > 0
+    ? drain<{ id: string }>(
+        db,
+        sql`
+          with old as materialized (
+            select id from ${sql.identifier(table)}
+            where ${sql.identifier(column)} < now() - make_interval(secs => ${retentionSec}) and ${IS_LEADER}
+            limit ${BATCH}
+            for update skip locked
+          )
+          delete from ${sql.identifier(table)} t
+          using old
+          where t.id = old.id
+          returning t.id`,
+      )
+    : Promise.resolve([]);
 
-/** audit_log rows past AUDIT_RETENTION_SEC; 0 keeps them all. */
-export const purgeAudit = (db: Db, retentionSec: number) =>
-  retentionSec > 0 ? drain<{ id: string }>(db, purgeAuditSql(retentionSec)) : Promise.resolve([]);
+/** Finished messages past MESSAGE_RETENTION_SEC. */
+export const purgeFinished = purgeOlderThan('message', 'finished_at');
+
+/** audit_log rows past AUDIT_RETENTION_SEC. */
+export const purgeAudit = purgeOlderThan('audit_log', 'at');
